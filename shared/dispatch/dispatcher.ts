@@ -1,0 +1,195 @@
+import Bottleneck from 'bottleneck';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DownloadedFile } from '../attachments/types';
+import type { MessageChange, MessageStatus, OutboxMessage } from '../model';
+import type { OutboxRepository } from '../store/types';
+import type { StatusUpdate, Transport } from '../transport/types';
+import { capWait, randomGap, type GapRange, type SendCaps } from './pacing';
+import { retryDelay, type RetryPolicy } from './retry';
+import { describeFailure } from './failure';
+
+export interface DispatchOptions {
+  readonly gap: GapRange;
+  readonly caps: SendCaps;
+  readonly retry: RetryPolicy;
+  /** How long a failed message's units stay spent before they are given back. */
+  readonly refundDelayMs: number;
+}
+
+export interface DispatchDeps {
+  readonly outbox: OutboxRepository;
+  readonly transport: Transport;
+  readonly download: (url: string, fileName: string) => Promise<DownloadedFile>;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly onChange: (change: MessageChange) => void;
+  /** Errors that are no message's fault (a store that went away); the engine logs them. */
+  readonly onError: (error: unknown) => void;
+}
+
+type Outcome = 'sent' | 'skipped' | 'idle' | 'blocked';
+
+/**
+ * Sends one account's queued messages, one at a time with a random gap between sends. The outbox is the
+ * queue: Bottleneck only ever holds the next job, so a queue of 100,000 costs no memory here.
+ */
+export class AccountDispatcher {
+  private readonly limiter = new Bottleneck({ maxConcurrent: 1 });
+  private readonly stopping = new AbortController();
+  private scheduled = false;
+  private wakeAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(
+    readonly accountId: string,
+    private readonly options: DispatchOptions,
+    private readonly deps: DispatchDeps,
+  ) {
+    this.unsubscribe = [
+      deps.transport.onStateChange(() => this.wake()),
+      deps.transport.onStatus((update) => void this.track(update).catch(deps.onError)),
+    ];
+  }
+
+  /** Something may be sendable: a message was queued, a backoff ended, or the account came back. */
+  wake(): void {
+    if (this.stopping.signal.aborted) return;
+    if (this.scheduled) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.scheduled = true;
+    this.wakeAgain = false;
+    this.limiter
+      .schedule(() => this.sendNext())
+      .then((outcome) => {
+        this.scheduled = false;
+        if (outcome === 'sent' || outcome === 'skipped' || this.wakeAgain) this.wake();
+      })
+      .catch((error: unknown) => {
+        this.scheduled = false;
+        if (!this.stopping.signal.aborted) this.deps.onError(error);
+      });
+  }
+
+  /** Stops after the send in progress (if any) is recorded; queued messages stay queued. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.timer);
+    for (const off of this.unsubscribe) off();
+    await this.limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+  }
+
+  private async sendNext(): Promise<Outcome> {
+    if (this.stopping.signal.aborted || !this.deps.transport.isReady()) return 'blocked';
+    const now = this.deps.now();
+    const wait = await capWait(this.options.caps, (since) => this.deps.outbox.countSentSince(this.accountId, since), now);
+    if (wait > 0) {
+      this.wakeIn(wait);
+      return 'blocked';
+    }
+    const message = await this.deps.outbox.claimNext(this.accountId, now);
+    if (!message) {
+      await this.wakeWhenDue();
+      return 'idle';
+    }
+    this.emit(message, 'sending', null);
+    const handedOver = await this.deliver(message);
+    if (!handedOver) return 'skipped';
+    await sleep(randomGap(this.options.gap, this.deps.random), undefined, { signal: this.stopping.signal }).catch(
+      () => undefined,
+    );
+    return 'sent';
+  }
+
+  /** Returns whether WhatsApp was asked to send (a gap must follow). */
+  private async deliver(message: OutboxMessage): Promise<boolean> {
+    const { transport } = this.deps;
+    // A number lookup is a request to WhatsApp too: it is paced like a send.
+    let asked = message.jid === null;
+    try {
+      const jid = message.jid ?? (await this.resolveJid(message));
+      if (jid === undefined) return asked;
+      if (message.part === 'text') {
+        asked = true;
+        await transport.sendText(jid, message.text ?? '', message.id);
+      } else {
+        const file = await this.deps.download(message.fileUrl!, message.fileName!);
+        asked = true;
+        await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id);
+      }
+      await this.deps.outbox.markSent(message.id, jid, this.deps.now());
+      this.emit(message, 'sent', null);
+    } catch (error) {
+      await this.handleFailure(message, error);
+    }
+    return asked;
+  }
+
+  private async resolveJid(message: OutboxMessage): Promise<string | undefined> {
+    const lookup = await this.deps.transport.resolvePhone(message.recipient.value);
+    if (lookup.onWhatsApp) return lookup.jid;
+    // Every part of the request goes to the same number: fail them together.
+    const reason = `+${message.recipient.value} is not on WhatsApp`;
+    for (const part of await this.deps.outbox.byRequest(message.requestId)) await this.fail(part, reason);
+    return undefined;
+  }
+
+  private async handleFailure(message: OutboxMessage, error: unknown): Promise<void> {
+    const failure = describeFailure(error);
+    const now = this.deps.now();
+    if (failure.kind === 'unavailable') {
+      await this.deps.outbox.requeue(message.id, now, failure.reason, now);
+      this.emit(message, 'queued', failure.reason);
+      return;
+    }
+    if (failure.kind === 'transient' && message.attempts < this.options.retry.maxAttempts) {
+      const notBefore = now + retryDelay(this.options.retry, message.attempts, this.deps.random);
+      await this.deps.outbox.requeue(message.id, notBefore, failure.reason, now);
+      this.emit(message, 'queued', failure.reason);
+      return;
+    }
+    await this.fail(message, failure.reason);
+  }
+
+  private async fail(message: OutboxMessage, reason: string): Promise<void> {
+    const now = this.deps.now();
+    if (await this.deps.outbox.markFailed(message.id, reason, now, now + this.options.refundDelayMs)) {
+      this.emit(message, 'failed', reason);
+    }
+  }
+
+  /** Receipts and error acknowledgements that the phone sends back for our messages. */
+  private async track(update: StatusUpdate): Promise<void> {
+    const message = await this.deps.outbox.get(update.messageId);
+    if (!message) return;
+    if (update.status === 'failed') {
+      await this.fail(message, update.reason);
+    } else if (await this.deps.outbox.markReceipt(message.id, update.status, this.deps.now())) {
+      this.emit(message, update.status, null);
+    }
+  }
+
+  private async wakeWhenDue(): Promise<void> {
+    const due = await this.deps.outbox.nextDueAt(this.accountId);
+    if (due !== undefined) this.wakeIn(Math.max(0, due - this.deps.now()));
+  }
+
+  private wakeIn(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.stopping.signal.aborted) return;
+    this.timer = setTimeout(() => this.wake(), ms);
+  }
+
+  private emit(message: OutboxMessage, status: MessageStatus, reason: string | null): void {
+    this.deps.onChange({
+      messageId: message.id,
+      requestId: message.requestId,
+      accountId: message.accountId,
+      status,
+      reason,
+      at: this.deps.now(),
+    });
+  }
+}

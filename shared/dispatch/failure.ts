@@ -1,0 +1,26 @@
+import { TransportError, type TransportErrorKind } from '../transport/types';
+
+export interface Failure {
+  readonly kind: TransportErrorKind;
+  readonly reason: string;
+}
+
+/**
+ * Turns whatever a send threw into how to handle it and a reason a person understands. Attachment errors
+ * carry their own `retryable` flag; anything unknown is retried, as a WhatsApp hiccup usually is.
+ */
+export function describeFailure(error: unknown): Failure {
+  if (error instanceof TransportError) return { kind: error.kind, reason: error.reason };
+  if (isAttachmentError(error)) return { kind: error.retryable ? 'transient' : 'permanent', reason: error.reason };
+  const detail = error instanceof Error ? error.message : String(error);
+  return { kind: 'transient', reason: `sending failed unexpectedly: ${detail}` };
+}
+
+function isAttachmentError(error: unknown): error is { reason: string; retryable: boolean } {
+  return (
+    error instanceof Error &&
+    error.name === 'AttachmentError' &&
+    typeof (error as { reason?: unknown }).reason === 'string' &&
+    typeof (error as { retryable?: unknown }).retryable === 'boolean'
+  );
+}

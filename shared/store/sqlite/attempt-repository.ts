@@ -1,0 +1,74 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Attempt, NewAttempt } from '../../model';
+import { ATTEMPT_LOG_SIZE, type AttemptRepository } from '../types';
+
+interface AttemptRow {
+  seq: number;
+  at: number;
+  remote_address: string | null;
+  request: string;
+  status: number;
+  response: string;
+  message_id: string | null;
+  notes: string | null;
+  outcome: string | null;
+  outcome_at: number | null;
+}
+
+export class SqliteAttemptRepository implements AttemptRepository {
+  private readonly insert: StatementSync;
+  private readonly trim: StatementSync;
+  private readonly selectRecent: StatementSync;
+  private readonly updateOutcome: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.insert = db.prepare(
+      `INSERT INTO attempts (at, remote_address, request, status, response, message_id, notes)
+       VALUES ($at, $remoteAddress, $request, $status, $response, $messageId, $notes)`,
+    );
+    this.trim = db.prepare('DELETE FROM attempts WHERE seq <= ?');
+    this.selectRecent = db.prepare('SELECT * FROM attempts ORDER BY seq DESC LIMIT ?');
+    this.updateOutcome = db.prepare('UPDATE attempts SET outcome = ?, outcome_at = ? WHERE message_id = ?');
+  }
+
+  async add(attempt: NewAttempt): Promise<number> {
+    return this.addWithin(attempt);
+  }
+
+  /** Logs an attempt and drops those beyond the last 100; runs inside the caller's transaction if any. */
+  addWithin(attempt: NewAttempt): number {
+    const seq = Number(
+      this.insert.run({
+        at: attempt.at,
+        remoteAddress: attempt.remoteAddress,
+        request: attempt.request,
+        status: attempt.status,
+        response: attempt.response,
+        messageId: attempt.messageId,
+        notes: attempt.notes,
+      }).lastInsertRowid,
+    );
+    if (seq > ATTEMPT_LOG_SIZE) this.trim.run(seq - ATTEMPT_LOG_SIZE);
+    return seq;
+  }
+
+  async list(limit: number): Promise<Attempt[]> {
+    const rows = this.selectRecent.all(Math.min(limit, ATTEMPT_LOG_SIZE)) as unknown as AttemptRow[];
+    return rows.map((row) => ({
+      seq: row.seq,
+      at: row.at,
+      remoteAddress: row.remote_address,
+      request: row.request,
+      status: row.status,
+      response: row.response,
+      messageId: row.message_id,
+      notes: row.notes,
+      outcome: row.outcome,
+      outcomeAt: row.outcome_at,
+    }));
+  }
+
+  async setOutcome(requestId: string, outcome: string, at: number): Promise<void> {
+    this.updateOutcome.run(outcome, at, requestId);
+  }
+}

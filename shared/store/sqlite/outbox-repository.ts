@@ -1,0 +1,198 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
+import type { NewMessage, OutboxRepository } from '../types';
+import { inTransaction } from './database';
+import { type MessageRow, toMessage } from './message-row';
+
+/** Receipt statuses in the order they move; a message only ever moves right. */
+const RECEIPT_RANK: Record<string, number> = { sent: 0, delivered: 1, read: 2, played: 3 };
+
+export class SqliteOutboxRepository implements OutboxRepository {
+  private readonly claim: StatementSync;
+  private readonly dueAt: StatementSync;
+  private readonly setSent: StatementSync;
+  private readonly setQueued: StatementSync;
+  private readonly delaySiblings: StatementSync;
+  private readonly setFailed: StatementSync;
+  private readonly addRefund: StatementSync;
+  private readonly setReceipt: StatementSync;
+  private readonly selectStatus: StatementSync;
+  private readonly recover: StatementSync;
+  private readonly selectOne: StatementSync;
+  private readonly selectByRequest: StatementSync;
+  private readonly selectHistory: StatementSync;
+  private readonly countAll: StatementSync;
+  private readonly countAccount: StatementSync;
+  private readonly countSent: StatementSync;
+  private readonly selectQueuedAccounts: StatementSync;
+  private readonly addEvent: StatementSync;
+  private readonly insert: StatementSync;
+
+  constructor(private readonly db: DatabaseSync) {
+    this.insert = db.prepare(
+      `INSERT INTO messages (id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
+         file_url, file_name, status, created_at, updated_at, not_before, period_key)
+       VALUES ($id, $requestId, $accountId, $part, $recipientField, $recipientValue, $jid, $text,
+         $fileUrl, $fileName, 'queued', $now, $now, $now, $periodKey)`,
+    );
+    this.claim = db.prepare(
+      `UPDATE messages SET status = 'sending', attempts = attempts + 1, updated_at = $now
+       WHERE seq = (SELECT seq FROM messages
+                    WHERE account_id = $accountId AND status = 'queued' AND not_before <= $now
+                    ORDER BY seq LIMIT 1)
+       RETURNING *`,
+    );
+    this.dueAt = db.prepare(
+      `SELECT min(not_before) AS due FROM messages WHERE account_id = ? AND status = 'queued'`,
+    );
+    this.setSent = db.prepare(
+      `UPDATE messages SET status = 'sent', jid = $jid, sent_at = $now, updated_at = $now
+       WHERE id = $id AND status = 'sending'`,
+    );
+    this.setQueued = db.prepare(
+      `UPDATE messages SET status = 'queued', not_before = $notBefore, updated_at = $now
+       WHERE id = $id AND status = 'sending' RETURNING request_id`,
+    );
+    // The file of a request must never overtake its text.
+    this.delaySiblings = db.prepare(
+      `UPDATE messages SET not_before = max(not_before, $notBefore)
+       WHERE request_id = $requestId AND status = 'queued'`,
+    );
+    this.setFailed = db.prepare(
+      `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
+       WHERE id = $id AND status IN ('queued', 'sending') RETURNING period_key`,
+    );
+    this.addRefund = db.prepare(
+      'INSERT OR IGNORE INTO refunds (message_id, period_key, units, due_at) VALUES (?, ?, 1, ?)',
+    );
+    this.setReceipt = db.prepare('UPDATE messages SET status = $status, updated_at = $now WHERE id = $id');
+    this.selectStatus = db.prepare('SELECT status FROM messages WHERE id = ?');
+    this.recover = db.prepare(
+      `UPDATE messages SET status = 'queued', updated_at = $now WHERE status = 'sending' RETURNING id`,
+    );
+    this.selectOne = db.prepare('SELECT * FROM messages WHERE id = ?');
+    this.selectByRequest = db.prepare('SELECT * FROM messages WHERE request_id = ? ORDER BY seq');
+    this.selectHistory = db.prepare(
+      'SELECT message_id, status, at, detail FROM message_events WHERE message_id = ? ORDER BY rowid',
+    );
+    this.countAll = db.prepare('SELECT status, count(*) AS n FROM messages GROUP BY status');
+    this.countAccount = db.prepare('SELECT status, count(*) AS n FROM messages WHERE account_id = ? GROUP BY status');
+    this.countSent = db.prepare('SELECT count(*) AS n FROM messages WHERE account_id = ? AND sent_at >= ?');
+    this.selectQueuedAccounts = db.prepare(
+      `SELECT DISTINCT account_id FROM messages WHERE status IN ('queued', 'sending')`,
+    );
+    this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
+  }
+
+  /** Queues one message; runs inside the accept transaction. */
+  insertWithin(message: NewMessage, periodKey: string, now: number): void {
+    this.insert.run({
+      id: message.id,
+      requestId: message.requestId,
+      accountId: message.accountId,
+      part: message.part,
+      recipientField: message.recipient.field,
+      recipientValue: message.recipient.value,
+      jid: message.jid,
+      text: message.text,
+      fileUrl: message.fileUrl,
+      fileName: message.fileName,
+      now,
+      periodKey,
+    });
+    this.addEvent.run(message.id, 'queued', now, null);
+  }
+
+  async claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined> {
+    return inTransaction(this.db, () => {
+      const row = this.claim.get({ accountId, now }) as MessageRow | undefined;
+      if (!row) return undefined;
+      this.addEvent.run(row.id, 'sending', now, `attempt ${row.attempts}`);
+      return toMessage(row);
+    });
+  }
+
+  async nextDueAt(accountId: string): Promise<number | undefined> {
+    const { due } = this.dueAt.get(accountId) as { due: number | null };
+    return due ?? undefined;
+  }
+
+  async markSent(id: string, jid: string, now: number): Promise<void> {
+    inTransaction(this.db, () => {
+      if (this.setSent.run({ id, jid, now }).changes > 0) this.addEvent.run(id, 'sent', now, null);
+    });
+  }
+
+  async requeue(id: string, notBefore: number, detail: string, now: number): Promise<void> {
+    inTransaction(this.db, () => {
+      const row = this.setQueued.get({ id, notBefore, now }) as { request_id: string } | undefined;
+      if (!row) return;
+      this.delaySiblings.run({ requestId: row.request_id, notBefore });
+      this.addEvent.run(id, 'queued', now, detail);
+    });
+  }
+
+  async markFailed(id: string, reason: string, now: number, refundAt: number): Promise<boolean> {
+    return inTransaction(this.db, () => {
+      const row = this.setFailed.get({ id, reason, now }) as { period_key: string } | undefined;
+      if (!row) return false;
+      this.addRefund.run(id, row.period_key, refundAt);
+      this.addEvent.run(id, 'failed', now, reason);
+      return true;
+    });
+  }
+
+  async markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean> {
+    return inTransaction(this.db, () => {
+      const row = this.selectStatus.get(id) as { status: MessageStatus } | undefined;
+      const rank = row ? RECEIPT_RANK[row.status] : undefined;
+      if (rank === undefined || rank >= RECEIPT_RANK[status]!) return false;
+      this.setReceipt.run({ id, status, now });
+      this.addEvent.run(id, status, now, null);
+      return true;
+    });
+  }
+
+  async recoverInFlight(now: number): Promise<number> {
+    return inTransaction(this.db, () => {
+      const rows = this.recover.all({ now }) as unknown as { id: string }[];
+      for (const { id } of rows) this.addEvent.run(id, 'queued', now, 'recovered after a restart');
+      return rows.length;
+    });
+  }
+
+  async get(id: string): Promise<OutboxMessage | undefined> {
+    const row = this.selectOne.get(id) as MessageRow | undefined;
+    return row ? toMessage(row) : undefined;
+  }
+
+  async byRequest(requestId: string): Promise<OutboxMessage[]> {
+    return (this.selectByRequest.all(requestId) as unknown as MessageRow[]).map(toMessage);
+  }
+
+  async history(id: string): Promise<MessageEvent[]> {
+    const rows = this.selectHistory.all(id) as unknown as {
+      message_id: string;
+      status: MessageStatus;
+      at: number;
+      detail: string | null;
+    }[];
+    return rows.map((row) => ({ messageId: row.message_id, status: row.status, at: row.at, detail: row.detail }));
+  }
+
+  async countByStatus(accountId?: string): Promise<Partial<Record<MessageStatus, number>>> {
+    const rows = (accountId === undefined ? this.countAll.all() : this.countAccount.all(accountId)) as unknown as {
+      status: MessageStatus;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countSentSince(accountId: string, since: number): Promise<number> {
+    return (this.countSent.get(accountId, since) as { n: number }).n;
+  }
+
+  async accountsWithQueued(): Promise<string[]> {
+    return (this.selectQueuedAccounts.all() as unknown as { account_id: string }[]).map((row) => row.account_id);
+  }
+}

@@ -1,0 +1,82 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { QuotaState } from '../../model';
+import type { QuotaPolicy, QuotaRepository } from '../types';
+import { inTransaction } from './database';
+
+/**
+ * The quota ledger: one row per period with the units used and the manual top-ups. A failed message
+ * gives its unit back to the period it was reserved in, once its refund is due.
+ */
+export class SqliteQuotaRepository implements QuotaRepository {
+  private readonly anyDue: StatementSync;
+  private readonly applyDue: StatementSync;
+  private readonly deleteDue: StatementSync;
+  private readonly pending: StatementSync;
+  private readonly selectPeriod: StatementSync;
+  private readonly ensurePeriod: StatementSync;
+  private readonly addUsed: StatementSync;
+  private readonly addExtra: StatementSync;
+
+  constructor(private readonly db: DatabaseSync) {
+    this.anyDue = db.prepare('SELECT 1 FROM refunds WHERE due_at <= ? LIMIT 1');
+    this.applyDue = db.prepare(
+      `UPDATE quota_periods SET used = max(0, used - (
+         SELECT coalesce(sum(units), 0) FROM refunds r WHERE r.period_key = quota_periods.period_key AND r.due_at <= $now))
+       WHERE period_key IN (SELECT period_key FROM refunds WHERE due_at <= $now)`,
+    );
+    this.deleteDue = db.prepare('DELETE FROM refunds WHERE due_at <= ?');
+    this.pending = db.prepare('SELECT coalesce(sum(units), 0) AS n FROM refunds');
+    this.selectPeriod = db.prepare('SELECT used, extra FROM quota_periods WHERE period_key = ?');
+    this.ensurePeriod = db.prepare('INSERT OR IGNORE INTO quota_periods (period_key) VALUES (?)');
+    this.addUsed = db.prepare('UPDATE quota_periods SET used = used + ? WHERE period_key = ?');
+    this.addExtra = db.prepare('UPDATE quota_periods SET extra = extra + ? WHERE period_key = ?');
+  }
+
+  async state(policy: QuotaPolicy, periodKey: string, now: number): Promise<QuotaState> {
+    return inTransaction(this.db, () => {
+      this.applyDueRefunds(now);
+      const { used, extra } = this.period(periodKey);
+      const { n: pendingRefunds } = this.pending.get() as { n: number };
+      return {
+        period: policy.period,
+        periodKey,
+        allowance: policy.allowance,
+        extra,
+        used,
+        available: Math.max(0, policy.allowance + extra - used),
+        pendingRefunds,
+      };
+    });
+  }
+
+  async topUp(units: number, periodKey: string): Promise<void> {
+    inTransaction(this.db, () => {
+      this.ensurePeriod.run(periodKey);
+      this.addExtra.run(units, periodKey);
+    });
+  }
+
+  /**
+   * Reserves `units` if the period has them. Must run inside the caller's transaction (the accept step),
+   * so that the reservation and the queued messages commit together.
+   */
+  reserveWithin(policy: QuotaPolicy, periodKey: string, units: number, now: number): { ok: boolean; available: number } {
+    this.applyDueRefunds(now);
+    const { used, extra } = this.period(periodKey);
+    const available = Math.max(0, policy.allowance + extra - used);
+    if (units > available) return { ok: false, available };
+    this.addUsed.run(units, periodKey);
+    return { ok: true, available: available - units };
+  }
+
+  private applyDueRefunds(now: number): void {
+    if (!this.anyDue.get(now)) return;
+    this.applyDue.run({ now });
+    this.deleteDue.run(now);
+  }
+
+  private period(periodKey: string): { used: number; extra: number } {
+    this.ensurePeriod.run(periodKey);
+    return this.selectPeriod.get(periodKey) as { used: number; extra: number };
+  }
+}

@@ -1,0 +1,152 @@
+import type {
+  Account,
+  Attempt,
+  Chat,
+  ChatInput,
+  MessageEvent,
+  MessagePart,
+  MessageStatus,
+  NewAttempt,
+  OutboxMessage,
+  QuotaPeriod,
+  QuotaState,
+  ReceiptStatus,
+  WebhookState,
+} from '../model';
+import type { RecipientRef } from '../contract/types';
+
+/**
+ * Everything stateful goes through this interface, so that the embedded SQLite store can later be joined
+ * by a Redis store that carries several processes. Methods are asynchronous for that reason even where
+ * SQLite answers synchronously. Operations are domain-level (accept, claim, refund) rather than generic
+ * reads and writes, so each store can make them atomic in its own way.
+ */
+export interface WorkspaceStore {
+  readonly webhook: WebhookRepository;
+  readonly accounts: AccountRepository;
+  readonly chats: ChatRepository;
+  readonly outbox: OutboxRepository;
+  readonly quota: QuotaRepository;
+  readonly attempts: AttemptRepository;
+  readonly dryRun: DryRunRepository;
+  /** Reserve quota, queue the messages and log the attempt, all or nothing. */
+  accept(input: AcceptInput): Promise<AcceptOutcome>;
+  close(): Promise<void>;
+}
+
+export interface WebhookRepository {
+  /** Creates the webhook state with `initialToken` the first time. */
+  get(initialToken: string, now: number): Promise<WebhookState>;
+  rotate(newToken: string, now: number): Promise<WebhookState>;
+  setEnabled(enabled: boolean): Promise<WebhookState>;
+}
+
+export interface AccountRepository {
+  list(): Promise<Account[]>;
+  get(id: string): Promise<Account | undefined>;
+  put(account: Account): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+export interface ChatRepository {
+  /** Inserts new chats (assigning chat ids) and updates names of known ones. Returns the stored chats. */
+  upsert(accountId: string, chats: readonly ChatInput[], now: number): Promise<Chat[]>;
+  /** Every chat, for building the in-memory directory. */
+  all(): Promise<Chat[]>;
+}
+
+export interface NewMessage {
+  readonly id: string;
+  readonly requestId: string;
+  readonly accountId: string;
+  readonly part: MessagePart;
+  readonly recipient: RecipientRef;
+  readonly jid: string | null;
+  readonly text: string | null;
+  readonly fileUrl: string | null;
+  readonly fileName: string | null;
+}
+
+export interface QuotaPolicy {
+  readonly period: QuotaPeriod;
+  /** Units per period (or in total for period "none"). */
+  readonly allowance: number;
+}
+
+export interface AcceptInput {
+  readonly messages: readonly NewMessage[];
+  /** Units to reserve: one per message. */
+  readonly units: number;
+  readonly quota: QuotaPolicy;
+  readonly periodKey: string;
+  readonly attempt: NewAttempt;
+  readonly now: number;
+}
+
+export type AcceptOutcome =
+  | { readonly accepted: true; readonly attemptSeq: number }
+  | { readonly accepted: false; readonly available: number; readonly needed: number };
+
+export interface OutboxRepository {
+  /** The oldest queued message of the account that is due, moved to `sending` in the same step. */
+  claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined>;
+  /** When the account's earliest queued message becomes due, if it has any. */
+  nextDueAt(accountId: string): Promise<number | undefined>;
+  markSent(id: string, jid: string, now: number): Promise<void>;
+  /** Back to `queued` after a transient failure, not before `notBefore`. */
+  requeue(id: string, notBefore: number, detail: string, now: number): Promise<void>;
+  /** Fails the message and schedules the refund of its units at `refundAt`. Returns false if already final. */
+  markFailed(id: string, reason: string, now: number, refundAt: number): Promise<boolean>;
+  /** Moves forward only (a late `delivered` after `read` is ignored). Returns whether it changed. */
+  markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean>;
+  /** After a crash, messages left in `sending` go back to `queued`, keeping their ids. */
+  recoverInFlight(now: number): Promise<number>;
+  get(id: string): Promise<OutboxMessage | undefined>;
+  /** The messages of one request (text, then file), in sending order. */
+  byRequest(requestId: string): Promise<OutboxMessage[]>;
+  history(id: string): Promise<MessageEvent[]>;
+  countByStatus(accountId?: string): Promise<Partial<Record<MessageStatus, number>>>;
+  /** Messages of the account sent at or after `since` (for hourly and daily caps). */
+  countSentSince(accountId: string, since: number): Promise<number>;
+  /** Accounts that have queued messages, to start their dispatchers after a restart. */
+  accountsWithQueued(): Promise<string[]>;
+}
+
+export interface QuotaRepository {
+  /** Applies due refunds first, then reports the current period. */
+  state(policy: QuotaPolicy, periodKey: string, now: number): Promise<QuotaState>;
+  topUp(units: number, periodKey: string): Promise<void>;
+}
+
+export interface AttemptRepository {
+  /** Logs a call that was not accepted (accepted calls are logged by `accept`). Keeps the last 100. */
+  add(attempt: NewAttempt): Promise<number>;
+  /** Newest first. */
+  list(limit: number): Promise<Attempt[]>;
+  /** Records the later outcome of a request's messages on the attempt that carried it. */
+  setOutcome(requestId: string, outcome: string, at: number): Promise<void>;
+}
+
+/** How many attempts the log keeps, as TimelinesAI's "Download log" does. */
+export const ATTEMPT_LOG_SIZE = 100;
+
+/** What a dry-run account "sent", kept instead of reaching WhatsApp. */
+export interface DryRunRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly jid: string;
+  /** `text`, or the media kind of a file (image, video, audio, document). */
+  readonly kind: string;
+  readonly text: string | null;
+  readonly fileName: string | null;
+  readonly mimetype: string | null;
+  readonly bytes: number | null;
+  readonly at: number;
+  /** How many times this id was handed over: a resend after a crash reuses the id, as WhatsApp dedupes. */
+  readonly times: number;
+}
+
+export interface DryRunRepository {
+  record(entry: Omit<DryRunRecord, 'times'>): Promise<void>;
+  list(accountId?: string): Promise<DryRunRecord[]>;
+}

@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import type { AccountState } from '../model';
+import type { DryRunRepository } from '../store/types';
+import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from './types';
+
+/**
+ * Numbers ending in this suffix are "not on WhatsApp" for a dry-run account, so a flow's failure path
+ * (failed message, refunded quota) can be tried without a phone.
+ */
+export const DRY_RUN_NOT_ON_WHATSAPP_SUFFIX = '0000';
+
+/**
+ * An account that records messages instead of sending them: users try flows without a phone, and tests
+ * see exactly what would have gone out. Records are keyed by message id, as WhatsApp dedupes resends.
+ */
+export class DryRunTransport implements Transport {
+  readonly state: AccountState = 'open';
+  private readonly events = new EventEmitter();
+
+  constructor(
+    private readonly accountId: string,
+    readonly phone: string | null,
+    private readonly log: DryRunRepository,
+    private readonly now: () => number,
+  ) {}
+
+  isReady(): boolean {
+    return true;
+  }
+
+  async resolvePhone(digits: string): Promise<PhoneLookup> {
+    return digits.endsWith(DRY_RUN_NOT_ON_WHATSAPP_SUFFIX)
+      ? { onWhatsApp: false }
+      : { onWhatsApp: true, jid: `${digits}@s.whatsapp.net` };
+  }
+
+  async sendText(jid: string, text: string, messageId: string): Promise<void> {
+    await this.log.record({ id: messageId, accountId: this.accountId, jid, kind: 'text', text, fileName: null, mimetype: null, bytes: null, at: this.now() });
+    this.deliver(messageId);
+  }
+
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+    await this.log.record({
+      id: messageId,
+      accountId: this.accountId,
+      jid,
+      kind: media.kind,
+      text: null,
+      fileName: media.fileName,
+      mimetype: media.mimetype,
+      bytes: media.buffer.length,
+      at: this.now(),
+    });
+    this.deliver(messageId);
+  }
+
+  onStatus(listener: (update: StatusUpdate) => void): () => void {
+    this.events.on('status', listener);
+    return () => this.events.off('status', listener);
+  }
+
+  onStateChange(listener: (state: AccountState) => void): () => void {
+    this.events.on('state', listener);
+    return () => this.events.off('state', listener);
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+  }
+
+  /** A dry-run message counts as delivered as soon as it is recorded, like a phone that is always online. */
+  private deliver(messageId: string): void {
+    queueMicrotask(() => this.events.emit('status', { messageId, status: 'delivered' } satisfies StatusUpdate));
+  }
+}

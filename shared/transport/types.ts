@@ -1,0 +1,54 @@
+import type { MediaKind } from '../attachments/types';
+import type { AccountState, ReceiptStatus } from '../model';
+
+/** A file ready to send, downloaded and typed by the core. */
+export interface OutgoingMedia {
+  readonly kind: MediaKind;
+  readonly buffer: Buffer;
+  readonly mimetype: string;
+  readonly fileName: string;
+}
+
+export type PhoneLookup = { readonly onWhatsApp: true; readonly jid: string } | { readonly onWhatsApp: false };
+
+/** A receipt or an error acknowledgement for a message we sent. */
+export type StatusUpdate =
+  | { readonly messageId: string; readonly status: ReceiptStatus }
+  | { readonly messageId: string; readonly status: 'failed'; readonly reason: string };
+
+/**
+ * The narrow interface the core sends through, one per linked account. The Baileys connection and the
+ * dry-run account implement it; tests may use fakes.
+ */
+export interface Transport {
+  readonly state: AccountState;
+  /** The account's own number once known (digits), for choosing accounts by `whatsapp_account_phone`. */
+  readonly phone: string | null;
+  /** Whether a send can be attempted now. */
+  isReady(): boolean;
+  /** The real JID of a phone number (digits), or that it is not on WhatsApp. */
+  resolvePhone(digits: string): Promise<PhoneLookup>;
+  /** Sends with our id; resolves once handed to WhatsApp (not delivered). Throws TransportError. */
+  sendText(jid: string, text: string, messageId: string): Promise<void>;
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void>;
+  onStatus(listener: (update: StatusUpdate) => void): () => void;
+  onStateChange(listener: (state: AccountState) => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * How a failed send is handled: `transient` is retried with backoff, `permanent` fails the message and
+ * refunds it, `unavailable` puts it back untouched until the account is ready again.
+ */
+export type TransportErrorKind = 'transient' | 'permanent' | 'unavailable';
+
+export class TransportError extends Error {
+  constructor(
+    readonly kind: TransportErrorKind,
+    /** One sentence a person understands; becomes the message's failure reason. */
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'TransportError';
+  }
+}

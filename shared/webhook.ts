@@ -1,0 +1,75 @@
+import { parseSendRequest } from './contract';
+import { errorBody, successBody, type ErrorBody, type SuccessBody } from './contract/responses';
+import { reject, type Rejection } from './rejection';
+import type { Workspace } from './workspace';
+
+/** Bodies above this are refused with 413 before parsing. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** One HTTP call to the webhook, as any engine can describe it. */
+export interface WebhookCall {
+  readonly method: string;
+  /** The Content-Type header, if any. */
+  readonly contentType: string | undefined;
+  /** The raw body bytes, exactly as received (engines must not parse it first). */
+  readonly body: Buffer | string | undefined;
+  /** The secret token from the URL path. */
+  readonly token: string;
+  readonly remoteAddress: string | null;
+}
+
+export interface WebhookAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: SuccessBody | ErrorBody;
+}
+
+/**
+ * The whole inbound-webhook contract as one function from an HTTP call to an HTTP answer, so that every
+ * engine serves exactly the same statuses and bodies. The checks run in an order that never reveals more
+ * than the caller may know: an unknown URL learns nothing else.
+ */
+export async function handleWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookAnswer> {
+  const token = workspace.checkToken(call.token);
+  if (token === 'unknown') return answer(reject(404, 'Webhook not found'));
+
+  const source = { remoteAddress: call.remoteAddress, request: bodyText(call.body) };
+  const refuse = async (rejection: Rejection, headers: Record<string, string> = {}) => {
+    await workspace.refuse(rejection, source);
+    return answer(rejection, headers);
+  };
+
+  if (token === 'disabled') return refuse(reject(403, 'Webhook disabled'));
+  if (call.method.toUpperCase() !== 'POST') {
+    return refuse(reject(405, `Method ${call.method.toUpperCase()} is not allowed: send the request with POST.`), { Allow: 'POST' });
+  }
+  if (!isJson(call.contentType)) {
+    const got = call.contentType ? `is "${call.contentType}"` : 'is missing';
+    return refuse(reject(415, `The Content-Type header ${got}; send the body as application/json.`));
+  }
+  const size = typeof call.body === 'string' ? Buffer.byteLength(call.body) : (call.body?.length ?? 0);
+  if (size > MAX_BODY_BYTES) {
+    return refuse(reject(413, `The body is ${size} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KiB).`));
+  }
+
+  const parsed = parseSendRequest(call.body ?? '');
+  if (!parsed.ok) return refuse(parsed.rejection);
+
+  const accepted = await workspace.accept(parsed.value, source);
+  if (!accepted.ok) return answer(accepted.rejection);
+  return { status: 200, headers: {}, body: successBody(accepted.value.messageId) };
+}
+
+function answer(rejection: Rejection, headers: Record<string, string> = {}): WebhookAnswer {
+  return { status: rejection.status, headers, body: errorBody(rejection) };
+}
+
+/** application/json with any parameters (charset=utf-8 and the like), case-insensitive. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
+
+function bodyText(body: Buffer | string | undefined): string {
+  if (body === undefined) return '';
+  return typeof body === 'string' ? body.slice(0, 4096) : body.subarray(0, 4096).toString('utf8');
+}

@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { SqliteStore } from '../../shared/store/sqlite';
+import { ATTEMPT_LOG_SIZE, type QuotaPolicy } from '../../shared/store/types';
+import { attempt, textMessage } from '../support/messages';
+import { tempDir } from '../support/temp';
+
+const policy: QuotaPolicy = { period: 'none', allowance: 3 };
+
+describe('SqliteStore on a real file', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: SqliteStore;
+  const file = () => join(dir.path, 'workspace.sqlite');
+
+  beforeEach(() => {
+    dir = tempDir();
+    store = new SqliteStore({ path: file() });
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.cleanup();
+  });
+
+  const accept = (units: number, messages = Array.from({ length: units }, () => textMessage()), now = 1000) =>
+    store.accept({ messages, units, quota: policy, periodKey: 'all', attempt: attempt({ messageId: messages[0]?.id ?? null }), now });
+
+  it('reserves quota and queues messages in one commit, and refuses beyond the allowance with nothing queued', async () => {
+    expect(await accept(2)).toEqual({ accepted: true, attemptSeq: 1 });
+    expect(await accept(2)).toEqual({ accepted: false, available: 1, needed: 2 });
+    expect(await store.outbox.countByStatus()).toEqual({ queued: 2 });
+    expect((await store.quota.state(policy, 'all', 1000)).available).toBe(1);
+    expect(await store.attempts.list(10)).toHaveLength(1);
+  });
+
+  it('claims the oldest due message of the account, in order, and never the same one twice', async () => {
+    const first = textMessage();
+    const second = textMessage();
+    const other = textMessage({ accountId: 'other' });
+    await accept(3, [first, second, other]);
+    expect((await store.outbox.claimNext('acc', 1000))?.id).toBe(first.id);
+    expect((await store.outbox.claimNext('acc', 1000))?.id).toBe(second.id);
+    expect(await store.outbox.claimNext('acc', 1000)).toBeUndefined();
+    expect((await store.outbox.get(first.id))?.status).toBe('sending');
+    expect((await store.outbox.get(first.id))?.attempts).toBe(1);
+  });
+
+  it('requeues with a backoff that holds back the rest of the same request', async () => {
+    const text = textMessage();
+    const file = textMessage({ requestId: text.id, part: 'file', text: null, fileUrl: 'https://x.test/a.png', fileName: 'a.png' });
+    await accept(2, [text, file]);
+    await store.outbox.claimNext('acc', 1000);
+    await store.outbox.requeue(text.id, 5000, 'WhatsApp did not answer', 1000);
+    expect(await store.outbox.claimNext('acc', 4999)).toBeUndefined();
+    expect(await store.outbox.nextDueAt('acc')).toBe(5000);
+    expect((await store.outbox.claimNext('acc', 5000))?.id).toBe(text.id);
+  });
+
+  it('refunds a failed message once its refund is due, never below zero and only once', async () => {
+    const [message] = [textMessage()];
+    await accept(1, [message!]);
+    await store.outbox.claimNext('acc', 1000);
+    expect(await store.outbox.markFailed(message!.id, '+1 is not on WhatsApp', 1000, 61_000)).toBe(true);
+    expect(await store.outbox.markFailed(message!.id, 'again', 1000, 1000)).toBe(false);
+    expect(await store.quota.state(policy, 'all', 60_999)).toMatchObject({ used: 1, available: 2, pendingRefunds: 1 });
+    expect(await store.quota.state(policy, 'all', 61_000)).toMatchObject({ used: 0, available: 3, pendingRefunds: 0 });
+    expect(await store.quota.state(policy, 'all', 99_000)).toMatchObject({ used: 0, available: 3 });
+    expect((await store.outbox.get(message!.id))?.reason).toBe('+1 is not on WhatsApp');
+  });
+
+  it('moves receipts forward only', async () => {
+    const message = textMessage();
+    await accept(1, [message]);
+    await store.outbox.claimNext('acc', 1000);
+    expect(await store.outbox.markReceipt(message.id, 'read', 1000)).toBe(false);
+    await store.outbox.markSent(message.id, message.jid!, 1001);
+    expect(await store.outbox.markReceipt(message.id, 'read', 1002)).toBe(true);
+    expect(await store.outbox.markReceipt(message.id, 'delivered', 1003)).toBe(false);
+    expect((await store.outbox.history(message.id)).map((event) => event.status)).toEqual(['queued', 'sending', 'sent', 'read']);
+  });
+
+  it('puts messages left in flight by a crash back in the queue with the same id', async () => {
+    const message = textMessage();
+    await accept(1, [message]);
+    await store.outbox.claimNext('acc', 1000);
+    await store.close();
+    store = new SqliteStore({ path: file() });
+    expect(await store.outbox.recoverInFlight(2000)).toBe(1);
+    expect(await store.outbox.accountsWithQueued()).toEqual(['acc']);
+    const again = await store.outbox.claimNext('acc', 2000);
+    expect(again).toMatchObject({ id: message.id, attempts: 2 });
+  });
+
+  it('keeps only the last 100 attempts, newest first', async () => {
+    for (let i = 1; i <= ATTEMPT_LOG_SIZE + 20; i++) await store.attempts.add(attempt({ at: i, status: 400 }));
+    const attempts = await store.attempts.list(1000);
+    expect(attempts).toHaveLength(ATTEMPT_LOG_SIZE);
+    expect(attempts[0]!.at).toBe(ATTEMPT_LOG_SIZE + 20);
+    expect(attempts.at(-1)!.at).toBe(21);
+  });
+
+  it('never lets two stores on the same file overspend the quota', async () => {
+    const second = new SqliteStore({ path: file() });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? store : second).accept({
+            messages: [textMessage()],
+            units: 1,
+            quota: policy,
+            periodKey: 'all',
+            attempt: attempt(),
+            now: 1000,
+          }),
+        ),
+      );
+      expect(results.filter((result) => result.accepted)).toHaveLength(3);
+      expect(await second.outbox.countByStatus()).toEqual({ queued: 3 });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('assigns stable chat ids and keeps a known name when an update has none', async () => {
+    const [alice] = await store.chats.upsert('acc', [{ jid: '1@s.whatsapp.net', name: 'Alice' }], 1);
+    const [again] = await store.chats.upsert('acc', [{ jid: '1@s.whatsapp.net', name: null }], 2);
+    expect(again).toMatchObject({ chatId: alice!.chatId, name: 'Alice', updatedAt: 2 });
+    const [group] = await store.chats.upsert('acc', [{ jid: '120363025246125486@g.us', name: 'Team' }], 3);
+    expect(group).toMatchObject({ isGroup: true });
+    expect(Number(group!.chatId)).toBeGreaterThan(Number(alice!.chatId));
+  });
+
+  it('tops up the current period only', async () => {
+    await store.quota.topUp(5, 'all');
+    expect((await store.quota.state(policy, 'all', 0)).available).toBe(8);
+    expect((await store.quota.state({ period: 'daily', allowance: 3 }, '2026-11-29', 0)).available).toBe(3);
+  });
+});
