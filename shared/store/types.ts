@@ -95,7 +95,10 @@ export interface OutboxRepository {
   markSent(id: string, jid: string, now: number): Promise<void>;
   /** Back to `queued` after a transient failure, not before `notBefore`. */
   requeue(id: string, notBefore: number, detail: string, now: number): Promise<void>;
-  /** Fails the message and schedules the refund of its units at `refundAt`. Returns false if already final. */
+  /**
+   * Fails the message and schedules the refund of its unit at `refundAt`. A `sent` message can still fail
+   * (WhatsApp's error acknowledgement); a delivered one cannot. Returns false when nothing changed.
+   */
   markFailed(id: string, reason: string, now: number, refundAt: number): Promise<boolean>;
   /** Moves forward only (a late `delivered` after `read` is ignored). Returns whether it changed. */
   markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean>;

@@ -60,7 +60,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
     );
     this.setFailed = db.prepare(
       `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
-       WHERE id = $id AND status IN ('queued', 'sending') RETURNING period_key`,
+       WHERE id = $id AND status IN ('queued', 'sending', 'sent') RETURNING period_key`,
     );
     this.addRefund = db.prepare(
       'INSERT OR IGNORE INTO refunds (message_id, period_key, units, due_at) VALUES (?, ?, 1, ?)',

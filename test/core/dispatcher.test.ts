@@ -1,0 +1,196 @@
+import { join } from 'node:path';
+import { AccountDispatcher, type DispatchOptions } from '../../shared/dispatch/dispatcher';
+import type { DownloadedFile } from '../../shared/attachments/types';
+import type { MessageChange } from '../../shared/model';
+import { SqliteStore } from '../../shared/store/sqlite';
+import { TransportError } from '../../shared/transport/types';
+import { FakeTransport, until } from '../support/fake-transport';
+import { attempt, textMessage } from '../support/messages';
+import { tempDir } from '../support/temp';
+import type { NewMessage } from '../../shared/store/types';
+
+const options: DispatchOptions = {
+  gap: { minMs: 40, maxMs: 60 },
+  caps: {},
+  retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 40 },
+  refundDelayMs: 0,
+};
+
+describe('AccountDispatcher', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: SqliteStore;
+  let transport: FakeTransport;
+  let dispatcher: AccountDispatcher;
+  let changes: MessageChange[];
+  let errors: unknown[];
+  let download: jest.Mock<Promise<DownloadedFile>, [string, string]>;
+
+  const start = (overrides: Partial<DispatchOptions> = {}) => {
+    dispatcher = new AccountDispatcher('acc', { ...options, ...overrides }, {
+      outbox: store.outbox,
+      transport,
+      download,
+      now: Date.now,
+      random: Math.random,
+      onChange: (change) => changes.push(change),
+      onError: (error) => errors.push(error),
+    });
+    dispatcher.wake();
+  };
+
+  const queue = async (...messages: NewMessage[]) => {
+    await store.accept({
+      messages,
+      units: messages.length,
+      quota: { period: 'none', allowance: 1_000_000 },
+      periodKey: 'all',
+      attempt: attempt(),
+      now: Date.now(),
+    });
+  };
+
+  const statusOf = async (id: string) => (await store.outbox.get(id))?.status;
+
+  beforeEach(() => {
+    dir = tempDir();
+    store = new SqliteStore({ path: join(dir.path, 's.sqlite') });
+    transport = new FakeTransport();
+    changes = [];
+    errors = [];
+    download = jest.fn(async (url: string, fileName: string) => ({
+      buffer: Buffer.from('png'),
+      mimetype: 'image/png',
+      kind: 'image' as const,
+      fileName,
+      finalUrl: url,
+    }));
+  });
+
+  afterEach(async () => {
+    await dispatcher.close();
+    await store.close();
+    dir.cleanup();
+    expect(errors).toEqual([]);
+  });
+
+  it('sends in order, one at a time, with every gap inside the configured range', async () => {
+    const messages = Array.from({ length: 8 }, () => textMessage());
+    await queue(...messages);
+    start();
+    await until(() => transport.sent.length === 8);
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual(messages.map((message) => message.id));
+    const gaps = transport.sent.slice(1).map((sent, i) => sent.at - transport.sent[i]!.at);
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(40);
+      expect(gap).toBeLessThan(60 + 40); // upper bound leaves room for a slow test machine's timer
+    }
+    await until(async () => (await statusOf(messages[7]!.id)) === 'sent');
+  });
+
+  it('sends the text, then the downloaded file, of one request', async () => {
+    const text = textMessage();
+    const file = textMessage({ requestId: text.id, part: 'file', text: null, fileUrl: 'https://files.test/a.png', fileName: 'a.png' });
+    await queue(text, file);
+    start();
+    await until(() => transport.sent.length === 2);
+    expect(transport.sent[0]).toMatchObject({ messageId: text.id, text: text.text });
+    expect(transport.sent[1]).toMatchObject({ messageId: file.id, media: { kind: 'image', mimetype: 'image/png', fileName: 'a.png' } });
+    expect(download).toHaveBeenCalledWith('https://files.test/a.png', 'a.png');
+  });
+
+  it('resolves a phone when sending, and fails every part of the request when it is not on WhatsApp', async () => {
+    transport.notOnWhatsApp.add('14150000000');
+    const recipient = { field: 'phone' as const, value: '14150000000' };
+    const text = textMessage({ jid: null, recipient });
+    const file = textMessage({ jid: null, recipient, requestId: text.id, part: 'file', text: null, fileUrl: 'https://f.test/x', fileName: 'x' });
+    const ok = textMessage({ jid: null });
+    await queue(text, file, ok);
+    start();
+    await until(async () => (await statusOf(ok.id)) === 'sent');
+    expect(await store.outbox.get(text.id)).toMatchObject({ status: 'failed', reason: '+14150000000 is not on WhatsApp' });
+    expect(await store.outbox.get(file.id)).toMatchObject({ status: 'failed', reason: '+14150000000 is not on WhatsApp' });
+    expect(await store.outbox.get(ok.id)).toMatchObject({ jid: '14151231234@s.whatsapp.net' });
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([ok.id]);
+    expect((await store.quota.state({ period: 'none', allowance: 1_000_000 }, 'all', Date.now())).used).toBe(1);
+  });
+
+  it('retries a transient failure with the same id, then fails and refunds after the last attempt', async () => {
+    const flaky = textMessage();
+    const doomed = textMessage();
+    let flakyFailures = 1;
+    transport.beforeSend = (id) => {
+      if (id === flaky.id && flakyFailures-- > 0) throw new TransportError('transient', 'WhatsApp did not answer in time');
+      if (id === doomed.id) throw new TransportError('transient', 'WhatsApp server error 500');
+    };
+    await queue(flaky, doomed);
+    start();
+    await until(async () => (await statusOf(doomed.id)) === 'failed');
+    await until(async () => (await statusOf(flaky.id)) === 'sent');
+    expect(await store.outbox.get(doomed.id)).toMatchObject({ attempts: 3, reason: 'WhatsApp server error 500' });
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([flaky.id]);
+    expect((await store.quota.state({ period: 'none', allowance: 1_000_000 }, 'all', Date.now())).used).toBe(1);
+  });
+
+  it('fails a permanent error at once with its reason', async () => {
+    const message = textMessage();
+    transport.beforeSend = () => {
+      throw new TransportError('permanent', 'WhatsApp restricted this account from starting new chats');
+    };
+    await queue(message);
+    start();
+    await until(async () => (await statusOf(message.id)) === 'failed');
+    expect(await store.outbox.get(message.id)).toMatchObject({ attempts: 1, reason: 'WhatsApp restricted this account from starting new chats' });
+    expect(changes.map((change) => change.status)).toEqual(['sending', 'failed']);
+  });
+
+  it('waits while the account is not connected and sends when it comes back', async () => {
+    transport.setState('reconnecting');
+    const message = textMessage();
+    await queue(message);
+    start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await statusOf(message.id)).toBe('queued');
+    transport.setState('open');
+    await until(async () => (await statusOf(message.id)) === 'sent');
+  });
+
+  it('puts a message back untouched when the account drops during the send', async () => {
+    const message = textMessage();
+    let drops = 1;
+    transport.beforeSend = () => {
+      if (drops-- > 0) {
+        transport.state = 'reconnecting';
+        throw new TransportError('unavailable', 'the account is reconnecting');
+      }
+    };
+    await queue(message);
+    start();
+    await until(async () => (await statusOf(message.id)) === 'queued' && changes.some((c) => c.status === 'queued'));
+    transport.setState('open');
+    await until(async () => (await statusOf(message.id)) === 'sent');
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([message.id]);
+  });
+
+  it('applies receipts in order and an error acknowledgement as a failure', async () => {
+    const read = textMessage();
+    const rejected = textMessage();
+    await queue(read, rejected);
+    start();
+    await until(async () => (await statusOf(rejected.id)) === 'sent');
+    transport.emitStatus({ messageId: read.id, status: 'read' });
+    transport.emitStatus({ messageId: read.id, status: 'delivered' });
+    transport.emitStatus({ messageId: rejected.id, status: 'failed', reason: 'WhatsApp refused the message (error 463)' });
+    await until(async () => (await statusOf(read.id)) === 'read' && (await statusOf(rejected.id)) === 'failed');
+    expect((await store.outbox.history(read.id)).map((event) => event.status)).toEqual(['queued', 'sending', 'sent', 'read']);
+  });
+
+  it('holds sends while the hourly cap is reached', async () => {
+    const messages = Array.from({ length: 3 }, () => textMessage());
+    await queue(...messages);
+    start({ caps: { perHour: 2 } });
+    await until(() => transport.sent.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(transport.sent).toHaveLength(2);
+    expect(await statusOf(messages[2]!.id)).toBe('queued');
+  });
+});
