@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import type { AccountState } from '../../shared/model';
+import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../../shared/transport/types';
+
+export interface SentRecord {
+  readonly messageId: string;
+  readonly jid: string;
+  readonly text?: string;
+  readonly media?: OutgoingMedia;
+  readonly at: number;
+}
+
+/**
+ * A transport for unit tests: records sends with their times and fails on demand. The real proof of the
+ * Baileys connection is in its contract tests; this one only exercises the dispatcher's decisions.
+ */
+export class FakeTransport implements Transport {
+  state: AccountState = 'open';
+  readonly phone = '15105566777';
+  readonly sent: SentRecord[] = [];
+  readonly notOnWhatsApp = new Set<string>();
+  /** Called before each send; throw from it to make that send fail. */
+  beforeSend: (messageId: string) => void = () => undefined;
+  private readonly events = new EventEmitter();
+
+  isReady(): boolean {
+    return this.state === 'open';
+  }
+
+  setState(state: AccountState): void {
+    this.state = state;
+    this.events.emit('state', state);
+  }
+
+  async resolvePhone(digits: string): Promise<PhoneLookup> {
+    return this.notOnWhatsApp.has(digits) ? { onWhatsApp: false } : { onWhatsApp: true, jid: `${digits}@s.whatsapp.net` };
+  }
+
+  async sendText(jid: string, text: string, messageId: string): Promise<void> {
+    this.beforeSend(messageId);
+    this.sent.push({ messageId, jid, text, at: performance.now() });
+  }
+
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+    this.beforeSend(messageId);
+    this.sent.push({ messageId, jid, media, at: performance.now() });
+  }
+
+  emitStatus(update: StatusUpdate): void {
+    this.events.emit('status', update);
+  }
+
+  onStatus(listener: (update: StatusUpdate) => void): () => void {
+    this.events.on('status', listener);
+    return () => this.events.off('status', listener);
+  }
+
+  onStateChange(listener: (state: AccountState) => void): () => void {
+    this.events.on('state', listener);
+    return () => this.events.off('state', listener);
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+  }
+}
+
+/** Resolves when `predicate` holds, polling every few milliseconds; fails after `timeoutMs`. */
+export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
