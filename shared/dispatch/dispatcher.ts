@@ -119,8 +119,7 @@ export class AccountDispatcher {
         asked = true;
         await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id);
       }
-      await this.deps.outbox.markSent(message.id, jid, this.deps.now());
-      this.emit(message, 'sent', null);
+      if (await this.deps.outbox.markSent(message.id, jid, this.deps.now())) this.emit(message, 'sent', null);
     } catch (error) {
       await this.handleFailure(message, error);
     }

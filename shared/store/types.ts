@@ -92,7 +92,8 @@ export interface OutboxRepository {
   claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined>;
   /** When the account's earliest queued message becomes due, if it has any. */
   nextDueAt(accountId: string): Promise<number | undefined>;
-  markSent(id: string, jid: string, now: number): Promise<void>;
+  /** Records the hand-over to WhatsApp; false when a receipt already moved the message further. */
+  markSent(id: string, jid: string, now: number): Promise<boolean>;
   /** Back to `queued` after a transient failure, not before `notBefore`. */
   requeue(id: string, notBefore: number, detail: string, now: number): Promise<void>;
   /**
@@ -100,7 +101,10 @@ export interface OutboxRepository {
    * (WhatsApp's error acknowledgement); a delivered one cannot. Returns false when nothing changed.
    */
   markFailed(id: string, reason: string, now: number, refundAt: number): Promise<boolean>;
-  /** Moves forward only (a late `delivered` after `read` is ignored). Returns whether it changed. */
+  /**
+   * Moves forward only (a late `delivered` after `read` is ignored); a receipt for a message still
+   * `sending` also proves it sent. Returns whether it changed.
+   */
   markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean>;
   /** After a crash, messages left in `sending` go back to `queued`, keeping their ids. */
   recoverInFlight(now: number): Promise<number>;

@@ -66,15 +66,26 @@ describe('SqliteStore on a real file', () => {
     expect((await store.outbox.get(message!.id))?.reason).toBe('+1 is not on WhatsApp');
   });
 
-  it('moves receipts forward only', async () => {
+  it('moves receipts forward only, and never for a message not yet handed to WhatsApp', async () => {
     const message = textMessage();
     await accept(1, [message]);
+    expect(await store.outbox.markReceipt(message.id, 'delivered', 1000)).toBe(false);
     await store.outbox.claimNext('acc', 1000);
-    expect(await store.outbox.markReceipt(message.id, 'read', 1000)).toBe(false);
-    await store.outbox.markSent(message.id, message.jid!, 1001);
+    expect(await store.outbox.markSent(message.id, message.jid!, 1001)).toBe(true);
     expect(await store.outbox.markReceipt(message.id, 'read', 1002)).toBe(true);
     expect(await store.outbox.markReceipt(message.id, 'delivered', 1003)).toBe(false);
     expect((await store.outbox.history(message.id)).map((event) => event.status)).toEqual(['queued', 'sending', 'sent', 'read']);
+  });
+
+  it('takes a receipt that overtakes the send confirmation as proof of sending', async () => {
+    const message = textMessage({ jid: null });
+    await accept(1, [message]);
+    await store.outbox.claimNext('acc', 1000);
+    expect(await store.outbox.markReceipt(message.id, 'delivered', 1001)).toBe(true);
+    expect(await store.outbox.markSent(message.id, '14151231234@s.whatsapp.net', 1002)).toBe(false);
+    expect(await store.outbox.get(message.id)).toMatchObject({ status: 'delivered', jid: '14151231234@s.whatsapp.net' });
+    expect(await store.outbox.countSentSince('acc', 1001)).toBe(1);
+    expect((await store.outbox.history(message.id)).map((event) => event.status)).toEqual(['queued', 'sending', 'sent', 'delivered']);
   });
 
   it('puts messages left in flight by a crash back in the queue with the same id', async () => {

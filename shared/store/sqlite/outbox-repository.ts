@@ -5,12 +5,13 @@ import { inTransaction } from './database';
 import { type MessageRow, toMessage } from './message-row';
 
 /** Receipt statuses in the order they move; a message only ever moves right. */
-const RECEIPT_RANK: Record<string, number> = { sent: 0, delivered: 1, read: 2, played: 3 };
+const RECEIPT_RANK: Record<string, number> = { sending: -1, sent: 0, delivered: 1, read: 2, played: 3 };
 
 export class SqliteOutboxRepository implements OutboxRepository {
   private readonly claim: StatementSync;
   private readonly dueAt: StatementSync;
   private readonly setSent: StatementSync;
+  private readonly setJid: StatementSync;
   private readonly setQueued: StatementSync;
   private readonly delaySiblings: StatementSync;
   private readonly setFailed: StatementSync;
@@ -49,6 +50,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
       `UPDATE messages SET status = 'sent', jid = $jid, sent_at = $now, updated_at = $now
        WHERE id = $id AND status = 'sending'`,
     );
+    this.setJid = db.prepare('UPDATE messages SET jid = $jid, sent_at = coalesce(sent_at, $now) WHERE id = $id');
     this.setQueued = db.prepare(
       `UPDATE messages SET status = 'queued', not_before = $notBefore, updated_at = $now
        WHERE id = $id AND status = 'sending' RETURNING request_id`,
@@ -65,7 +67,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.addRefund = db.prepare(
       'INSERT OR IGNORE INTO refunds (message_id, period_key, units, due_at) VALUES (?, ?, 1, ?)',
     );
-    this.setReceipt = db.prepare('UPDATE messages SET status = $status, updated_at = $now WHERE id = $id');
+    this.setReceipt = db.prepare(
+      'UPDATE messages SET status = $status, sent_at = coalesce(sent_at, $now), updated_at = $now WHERE id = $id',
+    );
     this.selectStatus = db.prepare('SELECT status FROM messages WHERE id = ?');
     this.recover = db.prepare(
       `UPDATE messages SET status = 'queued', updated_at = $now WHERE status = 'sending' RETURNING id`,
@@ -117,9 +121,15 @@ export class SqliteOutboxRepository implements OutboxRepository {
     return due ?? undefined;
   }
 
-  async markSent(id: string, jid: string, now: number): Promise<void> {
-    inTransaction(this.db, () => {
-      if (this.setSent.run({ id, jid, now }).changes > 0) this.addEvent.run(id, 'sent', now, null);
+  async markSent(id: string, jid: string, now: number): Promise<boolean> {
+    return inTransaction(this.db, () => {
+      if (this.setSent.run({ id, jid, now }).changes > 0) {
+        this.addEvent.run(id, 'sent', now, null);
+        return true;
+      }
+      // A receipt overtook the send's own confirmation: the status is already further along.
+      this.setJid.run({ id, jid, now });
+      return false;
     });
   }
 
@@ -147,6 +157,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
       const row = this.selectStatus.get(id) as { status: MessageStatus } | undefined;
       const rank = row ? RECEIPT_RANK[row.status] : undefined;
       if (rank === undefined || rank >= RECEIPT_RANK[status]!) return false;
+      // A receipt can arrive before sendMessage resolves; it proves the message was sent.
+      if (row!.status === 'sending') this.addEvent.run(id, 'sent', now, 'confirmed by a receipt');
       this.setReceipt.run({ id, status, now });
       this.addEvent.run(id, status, now, null);
       return true;

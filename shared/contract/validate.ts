@@ -1,0 +1,97 @@
+import { fail, ok, reject, type Result } from '../rejection';
+import { normalizeJid } from './jid';
+import {
+  ACCOUNT_PHONES_DISAGREE,
+  FILE_NAME_REQUIRED,
+  FILE_NAME_WITHOUT_URL,
+  RECIPIENT_REQUIRED,
+  TEXT_EMPTY,
+  badField,
+  rejectionForSchemaError,
+} from './messages';
+import { normalizeChatId, normalizeFileName } from './normalize';
+import { normalizePhone } from './phone';
+import { KNOWN_FIELDS, sendPayloadValidator, type SendPayload } from './schema';
+import { RECIPIENT_FIELDS, type RecipientField, type RecipientRef, type SendRequest } from './types';
+
+const ACCOUNT_FIELDS = ['whatsapp_account_phone', 'whatsapp account phone'] as const;
+
+/** Validates and normalises an already-parsed "send" request (a JSON body, or a Send node's input). */
+export function validateSendPayload(payload: unknown): Result<SendRequest> {
+  const validate = sendPayloadValidator();
+  if (!validate(payload)) {
+    // ajv sets at least one error whenever validation fails; allErrors is off, so there is exactly one.
+    return fail(rejectionForSchemaError(validate.errors![0]!));
+  }
+  return applyRules(payload);
+}
+
+/** The cross-field rules, on a payload whose fields each have the right type and shape. */
+function applyRules(payload: SendPayload): Result<SendRequest> {
+  const fileUrl = payload.file_url ?? undefined;
+  const fileName = payload.file_name ?? undefined;
+  if (fileName !== undefined && fileUrl === undefined) return fail(badField('file_name', FILE_NAME_WITHOUT_URL));
+  if (fileUrl !== undefined && fileName === undefined) return fail(badField('file_name', FILE_NAME_REQUIRED));
+  const blankText = payload.text.trim() === '';
+  if (blankText && fileUrl === undefined) return fail(badField('text', TEXT_EMPTY));
+
+  const recipientFields = RECIPIENT_FIELDS.filter((field) => isPresent(payload[field]));
+  const [chosen, ...unused] = recipientFields;
+  // Several fields could fix this, so the rejection names none.
+  if (chosen === undefined) return fail(reject(400, RECIPIENT_REQUIRED));
+
+  const account = accountPhone(payload);
+  if (!account.ok) return account;
+
+  return ok({
+    // Whitespace alone beside a file would go out as a blank message and cost a second unit.
+    text: blankText ? '' : payload.text,
+    ...(fileUrl !== undefined && fileName !== undefined
+      ? { file: { url: fileUrl.trim(), name: normalized(normalizeFileName(fileName)) } }
+      : {}),
+    recipient: recipient(chosen, payload),
+    ...(account.value !== undefined ? { accountPhone: account.value } : {}),
+    unusedRecipientFields: unused,
+    ignoredFields: Object.keys(payload).filter((key) => !KNOWN_FIELDS.has(key)),
+  });
+}
+
+/** null counts as absent: many CRMs send null for a field they have no value for. */
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function recipient(field: RecipientField, payload: SendPayload): RecipientRef {
+  switch (field) {
+    case 'chat_id':
+      return { field, value: normalized(normalizeChatId(payload.chat_id)) };
+    case 'jid':
+      return { field, value: normalized(normalizeJid(payload.jid!)) };
+    case 'phone':
+      return { field, value: phoneDigits(payload.phone) };
+    case 'chat_name':
+      return { field, value: payload.chat_name! };
+  }
+}
+
+/** The account to send from, in either spelling; both spellings must then name the same number. */
+function accountPhone(payload: SendPayload): Result<string | undefined> {
+  const numbers = ACCOUNT_FIELDS.filter((field) => isPresent(payload[field])).map((field) =>
+    phoneDigits(payload[field]),
+  );
+  if (numbers.length === 2 && numbers[0] !== numbers[1]) {
+    return fail(badField(ACCOUNT_FIELDS[0], ACCOUNT_PHONES_DISAGREE));
+  }
+  return ok(numbers[0]);
+}
+
+function phoneDigits(value: unknown): string {
+  const result = normalizePhone(value);
+  return normalized(result.ok ? result.digits : undefined);
+}
+
+/** The schema's formats use these same normalisers, so a value that passed it always normalises. */
+function normalized(value: string | undefined): string {
+  if (value === undefined) throw new Error('contract: the schema accepted a value its normaliser refuses');
+  return value;
+}

@@ -1,0 +1,19 @@
+/**
+ * The engine-agnostic core. The n8n and Node-RED adapters import only from here; nothing here imports
+ * either engine.
+ */
+export { Workspace, type WorkspaceOptions, type Acceptance, type AttemptSource, type TokenCheck } from './workspace';
+export { WorkspaceRegistry, workspaces, type WorkspaceLease } from './registry';
+export { handleWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer } from './webhook';
+export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
+export { readBody } from './http/read-body';
+export { parseSendRequest, validateSendPayload, normalizePhone, normalizeJid } from './contract';
+export type { SendRequest, RecipientRef, RecipientField } from './contract/types';
+export { successBody, errorBody, type SuccessBody, type ErrorBody } from './contract/responses';
+export { externalMessageId, internalMessageId, newMessageId } from './outbox/message-id';
+export { SqliteStore, type SqliteOptions, type Durability } from './store/sqlite';
+export type { WorkspaceStore, DryRunRecord } from './store/types';
+export { DryRunTransport, DRY_RUN_NOT_ON_WHATSAPP_SUFFIX } from './transport/dry-run';
+export { TransportError, type Transport, type TransportErrorKind, type OutgoingMedia, type StatusUpdate, type PhoneLookup } from './transport/types';
+export type { Rejection, RejectionStatus, Result } from './rejection';
+export type * from './model';
