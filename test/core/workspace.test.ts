@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import type { MessageChange } from '../../shared/model';
+import { WorkspaceRegistry } from '../../shared/registry';
+import { SqliteStore } from '../../shared/store/sqlite';
+import { handleWebhookCall } from '../../shared/webhook';
+import { FakeTransport, until } from '../support/fake-transport';
+import { Workspace } from '../../shared/workspace';
+import { tempDir } from '../support/temp';
+import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
+
+describe('Workspace', () => {
+  let t: TestWorkspace;
+  beforeEach(async () => {
+    t = await openTestWorkspace({ quota: { period: 'daily', allowance: 10 } });
+    await t.workspace.addDryRunAccount('15105566777');
+  });
+  afterEach(async () => {
+    await t.close();
+    expect(t.errors).toEqual([]);
+  });
+
+  const post = (payload: object) =>
+    handleWebhookCall(t.workspace, {
+      method: 'POST',
+      contentType: 'application/json',
+      body: JSON.stringify(payload),
+      token: t.workspace.webhookState().token,
+      remoteAddress: null,
+    });
+
+  const idOf = (answer: Awaited<ReturnType<typeof post>>) =>
+    (answer.body as { data: { message_id: string } }).data.message_id.slice('wa_backend:'.length);
+
+  it('fails a number that is not on WhatsApp, refunds its unit and writes the outcome to the attempt log', async () => {
+    const changes: MessageChange[] = [];
+    t.workspace.onMessageChange((change) => changes.push(change));
+    const id = idOf(await post({ action: 'send', phone: '+1 415 000 0000', text: 'hi' }));
+    expect((await t.workspace.quota()).used).toBe(1);
+    await until(async () => (await t.workspace.message(id))?.status === 'failed');
+    expect((await t.workspace.quota()).used).toBe(0);
+    expect(changes.map((change) => change.status)).toEqual(['queued', 'sending', 'failed']);
+    expect(changes.at(-1)).toMatchObject({ messageId: id, requestId: id, reason: '+14150000000 is not on WhatsApp' });
+    await until(async () => (await t.workspace.attempts())[0]?.outcome === 'failed: +14150000000 is not on WhatsApp');
+  });
+
+  it('sends text and file as two messages of one request, the answer carrying the first id', async () => {
+    const changes: MessageChange[] = [];
+    t.workspace.onMessageChange((change) => changes.push(change));
+    const answer = await post({ action: 'send', jid: '14151231234@s.whatsapp.net', text: 'see attached', file_url: 'http://127.0.0.1:9/a.pdf', file_name: 'a.pdf' });
+    const requestId = idOf(answer);
+    await until(() => changes.filter((change) => change.status === 'failed' || change.status === 'delivered').length === 2);
+    const messages = await t.workspace.store.outbox.byRequest(requestId);
+    expect(messages.map((message) => [message.part, message.requestId])).toEqual([
+      ['text', requestId],
+      ['file', requestId],
+    ]);
+    expect(messages[0]!.id).toBe(requestId);
+    expect(messages[0]!.status).toBe('delivered');
+    // The file host refuses loopback addresses by default: the file fails with that reason and is refunded.
+    expect(messages[1]!.status).toBe('failed');
+    expect(messages[1]!.reason).toMatch(/private or local address/);
+    expect((await t.workspace.quota()).used).toBe(1);
+  });
+
+  it('keeps the quota of a failed message spent until its refund delay passes', async () => {
+    let now = Date.UTC(2026, 10, 28, 12);
+    const delayed = await openTestWorkspace({ quota: { period: 'daily', allowance: 10, refundDelayMs: 3_600_000 }, now: () => now });
+    try {
+      await delayed.workspace.addDryRunAccount('15105566777');
+      await handleWebhookCall(delayed.workspace, {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ action: 'send', phone: '+14150000000', text: 'hi' }),
+        token: delayed.workspace.webhookState().token,
+        remoteAddress: null,
+      });
+      await until(async () => (await delayed.workspace.store.outbox.countByStatus()).failed === 1);
+      expect(await delayed.workspace.quota()).toMatchObject({ used: 1, available: 9, pendingRefunds: 1 });
+      now += 3_600_000;
+      expect(await delayed.workspace.quota()).toMatchObject({ used: 0, available: 10, pendingRefunds: 0 });
+    } finally {
+      await delayed.close();
+    }
+  });
+
+  it('resumes queued messages after a restart, with their ids', async () => {
+    const dir = tempDir();
+    const path = join(dir.path, 'restart.sqlite');
+    const account = { id: 'phone', kind: 'baileys' as const, phone: '15105566777', name: null, createdAt: 1, connectedAt: 1, active: true };
+    const offline = new FakeTransport();
+    offline.state = 'reconnecting';
+    const online = new FakeTransport();
+    try {
+      const store = new SqliteStore({ path });
+      await store.accounts.put(account);
+      const first = await Workspace.open({ store, openTransport: () => offline });
+      const answer = await handleWebhookCall(first, {
+        method: 'POST',
+        contentType: 'application/json',
+        body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'after restart' }),
+        token: first.webhookState().token,
+        remoteAddress: null,
+      });
+      await first.close();
+      expect(offline.sent).toEqual([]);
+      const again = await Workspace.open({ store: new SqliteStore({ path }), openTransport: () => online });
+      await until(() => online.sent.length === 1);
+      expect(online.sent[0]).toMatchObject({ messageId: idOf(answer), text: 'after restart' });
+      await again.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
+
+describe('WorkspaceRegistry', () => {
+  it('opens one workspace per key, shares it and closes it with its last user', async () => {
+    const dir = tempDir();
+    const registry = new WorkspaceRegistry();
+    const options = () => ({ store: new SqliteStore({ path: join(dir.path, 'shared.sqlite') }) });
+    try {
+      const [a, b] = await Promise.all([registry.acquire('k', options), registry.acquire('k', options)]);
+      expect(a.workspace).toBe(b.workspace);
+      await a.release();
+      await a.release();
+      expect(registry.openKeys()).toEqual(['k']);
+      await b.release();
+      expect(registry.openKeys()).toEqual([]);
+      const c = await registry.acquire('k', options);
+      expect(c.workspace).not.toBe(a.workspace);
+      await c.release();
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
