@@ -17,3 +17,5 @@ export { DryRunTransport, DRY_RUN_NOT_ON_WHATSAPP_SUFFIX } from './transport/dry
 export { TransportError, type Transport, type TransportErrorKind, type OutgoingMedia, type StatusUpdate, type PhoneLookup } from './transport/types';
 export type { Rejection, RejectionStatus, Result } from './rejection';
 export type * from './model';
+export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
+export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';

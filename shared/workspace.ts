@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { downloadAttachment } from './attachments/download';
+import { downloadAttachment } from './attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from './attachments/types';
 import { errorBody, successBody } from './contract/responses';
 import type { SendRequest } from './contract/types';

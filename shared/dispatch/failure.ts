@@ -1,3 +1,4 @@
+import { AttachmentError } from '../attachments/errors';
 import { TransportError, type TransportErrorKind } from '../transport/types';
 
 export interface Failure {
@@ -11,16 +12,7 @@ export interface Failure {
  */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof TransportError) return { kind: error.kind, reason: error.reason };
-  if (isAttachmentError(error)) return { kind: error.retryable ? 'transient' : 'permanent', reason: error.reason };
+  if (error instanceof AttachmentError) return { kind: error.retryable ? 'transient' : 'permanent', reason: error.reason };
   const detail = error instanceof Error ? error.message : String(error);
   return { kind: 'transient', reason: `sending failed unexpectedly: ${detail}` };
-}
-
-function isAttachmentError(error: unknown): error is { reason: string; retryable: boolean } {
-  return (
-    error instanceof Error &&
-    error.name === 'AttachmentError' &&
-    typeof (error as { reason?: unknown }).reason === 'string' &&
-    typeof (error as { retryable?: unknown }).retryable === 'boolean'
-  );
 }

@@ -1,0 +1,32 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { createWebhookServer, WEBHOOK_PATH_PREFIX } from '../http/standalone-server';
+import { SqliteStore } from '../store/sqlite';
+import { Workspace } from '../workspace';
+
+export interface ServeOptions {
+  readonly store: string;
+  readonly host: string;
+  readonly port: number;
+  /** Adds a dry-run account with this phone (digits) if the workspace has none of that number. */
+  readonly dryRunPhone?: string;
+}
+
+/** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
+export async function serve(options: ServeOptions, print: (line: string) => void): Promise<void> {
+  const workspace = await Workspace.open({ store: new SqliteStore({ path: options.store }) });
+  if (options.dryRunPhone && !workspace.accounts().some((account) => account.phone === options.dryRunPhone)) {
+    await workspace.addDryRunAccount(options.dryRunPhone, 'dry run');
+  }
+  workspace.onMessageChange((change) => print(`message ${change.messageId}: ${change.status}${change.reason ? ` (${change.reason})` : ''}`));
+  const server = createWebhookServer(workspace);
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host}:${port}${WEBHOOK_PATH_PREFIX}${workspace.webhookState().token}`;
+  print(`Webhook URL: ${url}`);
+  print(`Try it: curl -s -H 'content-type: application/json' -d '{"action":"send","phone":"+14151231234","text":"hello"}' ${url}`);
+  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  server.close();
+  await workspace.close();
+}
