@@ -1,7 +1,8 @@
 import { parseSendRequest } from './contract';
 import { errorBody, successBody, type ErrorBody, type SuccessBody } from './contract/responses';
 import { reject, type Rejection } from './rejection';
-import type { Workspace } from './workspace';
+import type { SendRequest } from './contract/types';
+import type { Acceptance, Workspace } from './workspace';
 
 /** Bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -24,19 +25,33 @@ export interface WebhookAnswer {
   readonly body: SuccessBody | ErrorBody;
 }
 
-/**
- * The whole inbound-webhook contract as one function from an HTTP call to an HTTP answer, so that every
- * engine serves exactly the same statuses and bodies. The checks run in an order that never reveals more
- * than the caller may know: an unknown URL learns nothing else.
- */
+/** The answer, and for an accepted call what was accepted (engines emit it to their flows). */
+export interface WebhookOutcome {
+  readonly answer: WebhookAnswer;
+  readonly accepted?: { readonly acceptance: Acceptance; readonly request: SendRequest };
+}
+
+/** The contract as one function from an HTTP call to an HTTP answer (see serveWebhookCall). */
 export async function handleWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookAnswer> {
+  return (await serveWebhookCall(workspace, call)).answer;
+}
+
+/**
+ * The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies.
+ * The checks run in an order that never reveals more than the caller may know: an unknown URL learns
+ * nothing else.
+ */
+export async function serveWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookOutcome> {
+  const outcome = (rejection: Rejection, headers: Record<string, string> = {}): WebhookOutcome => ({
+    answer: answer(rejection, headers),
+  });
   const token = workspace.checkToken(call.token);
-  if (token === 'unknown') return answer(reject(404, 'Webhook not found'));
+  if (token === 'unknown') return outcome(reject(404, 'Webhook not found'));
 
   const source = { remoteAddress: call.remoteAddress, request: bodyText(call.body) };
   const refuse = async (rejection: Rejection, headers: Record<string, string> = {}) => {
     await workspace.refuse(rejection, source);
-    return answer(rejection, headers);
+    return outcome(rejection, headers);
   };
 
   if (token === 'disabled') return refuse(reject(403, 'Webhook disabled'));
@@ -56,8 +71,11 @@ export async function handleWebhookCall(workspace: Workspace, call: WebhookCall)
   if (!parsed.ok) return refuse(parsed.rejection);
 
   const accepted = await workspace.accept(parsed.value, source);
-  if (!accepted.ok) return answer(accepted.rejection);
-  return { status: 200, headers: {}, body: successBody(accepted.value.messageId) };
+  if (!accepted.ok) return outcome(accepted.rejection);
+  return {
+    answer: { status: 200, headers: {}, body: successBody(accepted.value.messageId) },
+    accepted: { acceptance: accepted.value, request: parsed.value },
+  };
 }
 
 function answer(rejection: Rejection, headers: Record<string, string> = {}): WebhookAnswer {

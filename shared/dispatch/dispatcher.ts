@@ -27,16 +27,19 @@ export interface DispatchDeps {
   readonly onError: (error: unknown) => void;
 }
 
-type Outcome = 'sent' | 'skipped' | 'idle' | 'blocked';
+type Outcome = 'sent' | 'idle' | 'blocked';
 
 /**
  * Sends one account's queued messages, one at a time with a random gap between sends. The outbox is the
- * queue: Bottleneck only ever holds the next job, so a queue of 100,000 costs no memory here.
+ * queue: Bottleneck only ever holds the next job, so a queue of 100,000 costs no memory here. The pause
+ * runs inside the job (never on top of Bottleneck's own minTime), which keeps every gap in its range.
  */
 export class AccountDispatcher {
   private readonly limiter = new Bottleneck({ maxConcurrent: 1 });
   private readonly stopping = new AbortController();
   private scheduled = false;
+  /** performance.now() before which the account must not send again. */
+  private nextSendAt = 0;
   private wakeAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[];
@@ -65,7 +68,7 @@ export class AccountDispatcher {
       .schedule(() => this.sendNext())
       .then((outcome) => {
         this.scheduled = false;
-        if (outcome === 'sent' || outcome === 'skipped' || this.wakeAgain) this.wake();
+        if (outcome === 'sent' || this.wakeAgain) this.wake();
       })
       .catch((error: unknown) => {
         this.scheduled = false;
@@ -95,35 +98,47 @@ export class AccountDispatcher {
       return 'idle';
     }
     this.emit(message, 'sending', null);
-    const handedOver = await this.deliver(message);
-    if (!handedOver) return 'skipped';
-    await sleep(randomGap(this.options.gap, this.deps.random), undefined, { signal: this.stopping.signal }).catch(
-      () => undefined,
-    );
+    await this.deliver(message);
     return 'sent';
   }
 
-  /** Returns whether WhatsApp was asked to send (a gap must follow). */
-  private async deliver(message: OutboxMessage): Promise<boolean> {
+  private async deliver(message: OutboxMessage): Promise<void> {
     const { transport } = this.deps;
-    // A number lookup is a request to WhatsApp too: it is paced like a send.
-    let asked = message.jid === null;
     try {
+      // The download and the number lookup happen while the pause runs, so they never stretch it. One
+      // lookup per message, right after the previous send, is itself spaced by the gaps.
+      const file = message.part === 'file' ? await this.deps.download(message.fileUrl!, message.fileName!) : undefined;
       const jid = message.jid ?? (await this.resolveJid(message));
-      if (jid === undefined) return asked;
-      if (message.part === 'text') {
-        asked = true;
-        await transport.sendText(jid, message.text ?? '', message.id);
-      } else {
-        const file = await this.deps.download(message.fileUrl!, message.fileName!);
-        asked = true;
+      if (jid === undefined) return;
+      if (!(await this.pace())) {
+        await this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
+        return;
+      }
+      if (file) {
         await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id);
+      } else {
+        await transport.sendText(jid, message.text ?? '', message.id);
       }
       if (await this.deps.outbox.markSent(message.id, jid, this.deps.now())) this.emit(message, 'sent', null);
     } catch (error) {
       await this.handleFailure(message, error);
     }
-    return asked;
+  }
+
+  /**
+   * Waits until a random gap has passed since the previous send started, then books the next gap.
+   * Measured from start to start, so the time a send takes never stretches the gap. Returns false if
+   * the dispatcher is closing.
+   */
+  private async pace(): Promise<boolean> {
+    // Timers round to whole milliseconds and may fire a little early: wait until the moment has passed.
+    for (let wait = this.nextSendAt - performance.now(); wait > 0; wait = this.nextSendAt - performance.now()) {
+      await sleep(Math.ceil(wait), undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      if (this.stopping.signal.aborted) return false;
+    }
+    if (this.stopping.signal.aborted) return false;
+    this.nextSendAt = performance.now() + randomGap(this.options.gap, this.deps.random);
+    return true;
   }
 
   private async resolveJid(message: OutboxMessage): Promise<string | undefined> {
@@ -132,6 +147,8 @@ export class AccountDispatcher {
     // Every part of the request goes to the same number: fail them together.
     const reason = `+${message.recipient.value} is not on WhatsApp`;
     for (const part of await this.deps.outbox.byRequest(message.requestId)) await this.fail(part, reason);
+    // A run of unknown numbers must not become a burst of lookups, which WhatsApp punishes.
+    await this.pace();
     return undefined;
   }
 

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../shared/store/sqlite';
 import { ATTEMPT_LOG_SIZE, type QuotaPolicy } from '../../shared/store/types';
 import { attempt, textMessage } from '../support/messages';
@@ -24,7 +25,7 @@ describe('SqliteStore on a real file', () => {
     store.accept({ messages, units, quota: policy, periodKey: 'all', attempt: attempt({ messageId: messages[0]?.id ?? null }), now });
 
   it('reserves quota and queues messages in one commit, and refuses beyond the allowance with nothing queued', async () => {
-    expect(await accept(2)).toEqual({ accepted: true, attemptSeq: 1 });
+    expect(await accept(2)).toEqual({ accepted: true });
     expect(await accept(2)).toEqual({ accepted: false, available: 1, needed: 2 });
     expect(await store.outbox.countByStatus()).toEqual({ queued: 2 });
     expect((await store.quota.state(policy, 'all', 1000)).available).toBe(1);
@@ -98,6 +99,30 @@ describe('SqliteStore on a real file', () => {
     expect(await store.outbox.accountsWithQueued()).toEqual(['acc']);
     const again = await store.outbox.claimNext('acc', 2000);
     expect(again).toMatchObject({ id: message.id, attempts: 2 });
+  });
+
+  it('moves requests a crash left in the intake into the outbox when the store opens', async () => {
+    const message = textMessage();
+    await accept(1, [message]);
+    const countIntake = () => {
+      const raw = new DatabaseSync(file(), { readOnly: true });
+      const { n } = raw.prepare('SELECT count(*) AS n FROM intake').get() as { n: number };
+      raw.close();
+      return n;
+    };
+    expect(countIntake()).toBe(1);
+    // A second connection opening the file is what a restarted process does; the first one never drained.
+    const restarted = new SqliteStore({ path: file() });
+    try {
+      const raw = new DatabaseSync(file(), { readOnly: true });
+      expect(raw.prepare('SELECT count(*) AS n FROM intake').get()).toEqual({ n: 0 });
+      expect(raw.prepare('SELECT id, status FROM messages').all()).toEqual([{ id: message.id, status: 'queued' }]);
+      expect(raw.prepare('SELECT used FROM quota_periods').all()).toEqual([{ used: 1 }]);
+      raw.close();
+      expect(await restarted.attempts.list(10)).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('keeps only the last 100 attempts, newest first', async () => {

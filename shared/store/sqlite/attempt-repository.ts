@@ -21,10 +21,13 @@ export class SqliteAttemptRepository implements AttemptRepository {
   private readonly selectRecent: StatementSync;
   private readonly updateOutcome: StatementSync;
 
-  constructor(db: DatabaseSync) {
+  /** `settle` drains the intake first, where accepted requests' attempts wait. */
+  constructor(
+    db: DatabaseSync,
+    private readonly settle: () => void,
+  ) {
     this.insert = db.prepare(
-      `INSERT INTO attempts (at, remote_address, request, status, response, message_id, notes)
-       VALUES ($at, $remoteAddress, $request, $status, $response, $messageId, $notes)`,
+      'INSERT INTO attempts (at, remote_address, request, status, response, message_id, notes) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     this.trim = db.prepare('DELETE FROM attempts WHERE seq <= ?');
     this.selectRecent = db.prepare('SELECT * FROM attempts ORDER BY seq DESC LIMIT ?');
@@ -32,27 +35,40 @@ export class SqliteAttemptRepository implements AttemptRepository {
   }
 
   async add(attempt: NewAttempt): Promise<number> {
+    this.settle();
     return this.addWithin(attempt);
   }
 
-  /** Logs an attempt and drops those beyond the last 100; runs inside the caller's transaction if any. */
+  /** Logs an attempt and drops those beyond the last 100. */
   addWithin(attempt: NewAttempt): number {
-    const seq = Number(
-      this.insert.run({
-        at: attempt.at,
-        remoteAddress: attempt.remoteAddress,
-        request: attempt.request,
-        status: attempt.status,
-        response: attempt.response,
-        messageId: attempt.messageId,
-        notes: attempt.notes,
-      }).lastInsertRowid,
-    );
-    if (seq > ATTEMPT_LOG_SIZE) this.trim.run(seq - ATTEMPT_LOG_SIZE);
+    const seq = this.insertWithin(attempt);
+    this.trimWithin(seq);
     return seq;
   }
 
+  /** Logs an attempt without trimming; the drain trims once per batch. */
+  insertWithin(attempt: NewAttempt): number {
+    const seq = Number(
+      this.insert.run(
+        attempt.at,
+        attempt.remoteAddress,
+        attempt.request,
+        attempt.status,
+        attempt.response,
+        attempt.messageId,
+        attempt.notes,
+      ).lastInsertRowid,
+    );
+    return seq;
+  }
+
+  /** Drops every attempt older than the last 100, `newest` being the newest attempt's seq. */
+  trimWithin(newest: number): void {
+    if (newest > ATTEMPT_LOG_SIZE) this.trim.run(newest - ATTEMPT_LOG_SIZE);
+  }
+
   async list(limit: number): Promise<Attempt[]> {
+    this.settle();
     const rows = this.selectRecent.all(Math.min(limit, ATTEMPT_LOG_SIZE)) as unknown as AttemptRow[];
     return rows.map((row) => ({
       seq: row.seq,
@@ -69,6 +85,7 @@ export class SqliteAttemptRepository implements AttemptRepository {
   }
 
   async setOutcome(requestId: string, outcome: string, at: number): Promise<void> {
+    this.settle();
     this.updateOutcome.run(outcome, at, requestId);
   }
 }

@@ -2,6 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { QuotaState } from '../../model';
 import type { QuotaPolicy, QuotaRepository } from '../types';
 import { inTransaction } from './database';
+import { AVAILABLE_UNITS_SQL } from './quota-sql';
 
 /**
  * The quota ledger: one row per period with the units used and the manual top-ups. A failed message
@@ -16,8 +17,14 @@ export class SqliteQuotaRepository implements QuotaRepository {
   private readonly ensurePeriod: StatementSync;
   private readonly addUsed: StatementSync;
   private readonly addExtra: StatementSync;
+  private readonly available: StatementSync;
 
-  constructor(private readonly db: DatabaseSync) {
+  /** `settle` drains the intake first, so the ledger includes every accepted request. */
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly settle: () => void,
+  ) {
+    this.available = db.prepare(`SELECT max(0, ${AVAILABLE_UNITS_SQL}) AS n`);
     this.anyDue = db.prepare('SELECT 1 FROM refunds WHERE due_at <= ? LIMIT 1');
     this.applyDue = db.prepare(
       `UPDATE quota_periods SET used = max(0, used - (
@@ -33,6 +40,7 @@ export class SqliteQuotaRepository implements QuotaRepository {
   }
 
   async state(policy: QuotaPolicy, periodKey: string, now: number): Promise<QuotaState> {
+    this.settle();
     return inTransaction(this.db, () => {
       this.applyDueRefunds(now);
       const { used, extra } = this.period(periodKey);
@@ -56,17 +64,20 @@ export class SqliteQuotaRepository implements QuotaRepository {
     });
   }
 
-  /**
-   * Reserves `units` if the period has them. Must run inside the caller's transaction (the accept step),
-   * so that the reservation and the queued messages commit together.
-   */
-  reserveWithin(policy: QuotaPolicy, periodKey: string, units: number, now: number): { ok: boolean; available: number } {
+  /** Units the period has now, as the reservation counts them (for the 429 sentence). */
+  availableUnits(policy: QuotaPolicy, periodKey: string, now: number): number {
+    return (this.available.get(periodKey, policy.allowance, now) as { n: number }).n;
+  }
+
+  /** Gives back refunds that are due; runs inside the drain's transaction. */
+  applyDueRefundsWithin(now: number): void {
     this.applyDueRefunds(now);
-    const { used, extra } = this.period(periodKey);
-    const available = Math.max(0, policy.allowance + extra - used);
-    if (units > available) return { ok: false, available };
+  }
+
+  /** Charges drained requests to their period; runs inside the drain's transaction. */
+  chargeWithin(periodKey: string, units: number): void {
+    this.ensurePeriod.run(periodKey);
     this.addUsed.run(units, periodKey);
-    return { ok: true, available: available - units };
   }
 
   private applyDueRefunds(now: number): void {
@@ -75,8 +86,8 @@ export class SqliteQuotaRepository implements QuotaRepository {
     this.deleteDue.run(now);
   }
 
+  /** The period's row; a period nobody has used yet has used nothing and no top-ups. */
   private period(periodKey: string): { used: number; extra: number } {
-    this.ensurePeriod.run(periodKey);
-    return this.selectPeriod.get(periodKey) as { used: number; extra: number };
+    return (this.selectPeriod.get(periodKey) as { used: number; extra: number } | undefined) ?? { used: 0, extra: 0 };
   }
 }

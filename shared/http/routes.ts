@@ -1,0 +1,36 @@
+import { serveWebhookCall, type WebhookCall, type WebhookOutcome } from '../webhook';
+import { errorBody } from '../contract/responses';
+import { reject } from '../rejection';
+import type { Workspace } from '../workspace';
+
+/**
+ * Which workspaces answer at `…/whatsapp/<token>` in one process. An engine mounts a single route once
+ * and dispatches through this table, which nodes fill when they start and empty when they stop: a
+ * redeploy then never leaves a stale handler behind, and a rotated token stops matching at once.
+ */
+export class WebhookRoutes {
+  private readonly owners = new Map<string, Workspace>();
+
+  /** `ownerId` is the engine's node id; one workspace may be served by several nodes. */
+  add(ownerId: string, workspace: Workspace): void {
+    this.owners.set(ownerId, workspace);
+  }
+
+  remove(ownerId: string): void {
+    this.owners.delete(ownerId);
+  }
+
+  /** The workspace whose current token this is (enabled or not), if any node serves it. */
+  find(token: string): Workspace | undefined {
+    for (const workspace of new Set(this.owners.values())) {
+      if (workspace.checkToken(token) !== 'unknown') return workspace;
+    }
+    return undefined;
+  }
+
+  async handle(call: WebhookCall): Promise<WebhookOutcome & { readonly workspace?: Workspace }> {
+    const workspace = this.find(call.token);
+    if (!workspace) return { answer: { status: 404, headers: {}, body: errorBody(reject(404, 'Webhook not found')) } };
+    return { ...(await serveWebhookCall(workspace, call)), workspace };
+  }
+}

@@ -1,0 +1,107 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { NewAttempt } from '../../model';
+import type { NewMessage } from '../types';
+import type { SqliteAttemptRepository } from './attempt-repository';
+import { inTransaction } from './database';
+import { AVAILABLE_UNITS_SQL } from './quota-sql';
+import type { SqliteOutboxRepository } from './outbox-repository';
+import type { SqliteQuotaRepository } from './quota-repository';
+
+/** One accepted request as the intake keeps it until the drain. */
+interface IntakeEntry {
+  readonly messages: readonly NewMessage[];
+  readonly attempt: NewAttempt;
+  readonly now: number;
+}
+
+interface IntakeRow {
+  seq: number;
+  period_key: string;
+  units: number;
+  payload: string;
+}
+
+/** How long accepted requests may wait in the intake before a drain moves them, unless a reader needs them first. */
+const DRAIN_DELAY_MS = 20;
+/** The intake is drained at this many rows even before the delay, so it stays small to scan. */
+const DRAIN_BATCH = 64;
+
+/**
+ * The accept path's journal. Accepting writes one intake row (one page) in the commit that precedes
+ * the 200 answer; the drain later moves many rows at once into the indexed messages and attempts
+ * tables, so index maintenance is paid per batch rather than per request. Every reader of those tables
+ * drains first, so no caller ever sees the difference.
+ */
+export class IntakeJournal {
+  private readonly insert: StatementSync;
+  private readonly anyPending: StatementSync;
+  private readonly selectAll: StatementSync;
+  private readonly deleteUpTo: StatementSync;
+  private timer: NodeJS.Timeout | undefined;
+  /** Rows this process appended since its last drain. */
+  private appended = 0;
+
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly outbox: SqliteOutboxRepository,
+    private readonly attempts: SqliteAttemptRepository,
+    private readonly quota: SqliteQuotaRepository,
+  ) {
+    // The reservation is this one statement: it inserts only if the period can cover the units, and a
+    // single statement is atomic without BEGIN/COMMIT, which would cost as much as the insert itself.
+    this.insert = db.prepare(
+      `INSERT INTO intake (period_key, units, payload) SELECT ?1, ?4, ?5 WHERE ${AVAILABLE_UNITS_SQL} >= ?4`,
+    );
+    this.anyPending = db.prepare('SELECT 1 FROM intake LIMIT 1');
+    this.selectAll = db.prepare('SELECT * FROM intake ORDER BY seq');
+    this.deleteUpTo = db.prepare('DELETE FROM intake WHERE seq <= ?');
+  }
+
+  /**
+   * Reserves `units` of the period and records the request, if the period can cover them, in one
+   * atomic statement. Returns false (nothing written) when it cannot.
+   */
+  reserve(periodKey: string, allowance: number, units: number, entry: IntakeEntry): boolean {
+    const payload = JSON.stringify(entry);
+    if (this.insert.run(periodKey, allowance, entry.now, units, payload).changes === 0) return false;
+    this.appended++;
+    this.timer ??= setTimeout(() => this.drain(), DRAIN_DELAY_MS);
+    return true;
+  }
+
+  /** Whether enough rows wait that the caller should drain now, after its own commit. */
+  get full(): boolean {
+    return this.appended >= DRAIN_BATCH;
+  }
+
+  /** Moves every pending request into messages, attempts and the quota ledger, in one transaction. */
+  drain(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.appended = 0;
+    if (!this.db.isOpen || !this.anyPending.get()) return;
+    inTransaction(this.db, () => {
+      const rows = this.selectAll.all() as unknown as IntakeRow[];
+      const charges = new Map<string, number>();
+      let latest = 0;
+      let newestAttempt = 0;
+      for (const row of rows) {
+        const entry = JSON.parse(row.payload) as IntakeEntry;
+        latest = Math.max(latest, entry.now);
+        for (const message of entry.messages) this.outbox.insertWithin(message, row.period_key, entry.now);
+        newestAttempt = this.attempts.insertWithin(entry.attempt);
+        charges.set(row.period_key, (charges.get(row.period_key) ?? 0) + row.units);
+      }
+      this.attempts.trimWithin(newestAttempt);
+      for (const [periodKey, units] of charges) this.quota.chargeWithin(periodKey, units);
+      // The store has no clock of its own: the newest accepted request tells the time.
+      if (rows.length > 0) this.quota.applyDueRefundsWithin(latest);
+      if (rows.length > 0) this.deleteUpTo.run(rows.at(-1)!.seq);
+    });
+  }
+
+  /** Drains what is left and cancels the pending drain, so closing leaves no timer behind. */
+  close(): void {
+    this.drain();
+  }
+}
