@@ -2,9 +2,18 @@
  * The engine-agnostic core. The n8n and Node-RED adapters import only from here; nothing here imports
  * either engine.
  */
-export { Workspace, type WorkspaceOptions, type Acceptance, type AttemptSource, type TokenCheck } from './workspace';
+export {
+  Workspace,
+  type WorkspaceOptions,
+  type Acceptance,
+  type AttemptSource,
+  type TokenCheck,
+  type AccountConnection,
+  type BaileysAccountsOptions,
+  type LinkOptions,
+} from './workspace';
 export { WorkspaceRegistry, workspaces, type WorkspaceLease } from './registry';
-export { handleWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer } from './webhook';
+export { handleWebhookCall, serveWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome } from './webhook';
 export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
 export { readBody } from './http/read-body';
 export { parseSendRequest, validateSendPayload, normalizePhone, normalizeJid } from './contract';
@@ -19,3 +28,17 @@ export type { Rejection, RejectionStatus, Result } from './rejection';
 export type * from './model';
 export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
 export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';
+export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts';
+export { WebhookRoutes } from './http/routes';
+export { REPORTED_STATUSES, acceptedPayload, lifecyclePayload } from './outbox/payloads';
+export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';
+export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type TypingPolicy, type ConnectionInfo } from './transport/baileys/connection';
+export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
+export {
+  parseWorkspaceSettings,
+  workspaceOptionsFor,
+  storePathFor,
+  ensureDryRunAccounts,
+  DEFAULT_SETTINGS,
+  type WorkspaceSettings,
+} from './settings';

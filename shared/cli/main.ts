@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { linkCommand } from './link';
 import { serve } from './serve';
 
 const USAGE = `Usage:
   wahook serve --store <file.sqlite> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
-      Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite store.`;
+      Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite store.
+  wahook link --store <file.sqlite> [--pairing-code <phone>]
+      Links a WhatsApp phone to the store: prints a QR code to scan (or, with --pairing-code, a code to
+      enter on that phone) and exits once the phone is linked.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -29,6 +33,30 @@ async function main(argv: string[]): Promise<number> {
       (line) => console.log(line),
     );
     return 0;
+  }
+  if (command === 'link') {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        store: { type: 'string' },
+        'pairing-code': { type: 'string' },
+        // A local WhatsApp Web stand-in, for tests.
+        'ws-url': { type: 'string' },
+      },
+    });
+    if (!values.store) return usage('--store is required.');
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    return linkCommand(
+      {
+        store: values.store,
+        ...(values['pairing-code'] ? { pairingPhone: values['pairing-code'] } : {}),
+        ...(values['ws-url'] ? { waWebSocketUrl: values['ws-url'] } : {}),
+      },
+      (text) => console.log(text),
+      {},
+      stop.signal,
+    );
   }
   return usage(command ? `Unknown command "${command}".` : 'No command given.');
 }

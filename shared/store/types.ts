@@ -29,6 +29,7 @@ export interface WorkspaceStore {
   readonly quota: QuotaRepository;
   readonly attempts: AttemptRepository;
   readonly dryRun: DryRunRepository;
+  readonly auth: AuthStateRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -84,7 +85,7 @@ export interface AcceptInput {
 }
 
 export type AcceptOutcome =
-  | { readonly accepted: true; readonly attemptSeq: number }
+  | { readonly accepted: true }
   | { readonly accepted: false; readonly available: number; readonly needed: number };
 
 export interface OutboxRepository {
@@ -117,6 +118,18 @@ export interface OutboxRepository {
   countSentSince(accountId: string, since: number): Promise<number>;
   /** Accounts that have queued messages, to start their dispatchers after a restart. */
   accountsWithQueued(): Promise<string[]>;
+  /**
+   * Fails the account's queued messages accepted at or before `createdBefore` (a logged-out account whose
+   * phone was not linked again in time) and schedules their refunds, in one commit. Returns the failed
+   * messages and when the oldest message still queued was accepted, to schedule the next expiry.
+   */
+  expireQueued(
+    accountId: string,
+    createdBefore: number,
+    reason: string,
+    now: number,
+    refundAt: number,
+  ): Promise<{ readonly failed: OutboxMessage[]; readonly oldestRemaining: number | undefined }>;
 }
 
 export interface QuotaRepository {
@@ -156,4 +169,42 @@ export interface DryRunRecord {
 export interface DryRunRepository {
   record(entry: Omit<DryRunRecord, 'times'>): Promise<void>;
   list(accountId?: string): Promise<DryRunRecord[]>;
+}
+
+/** One signal key write: a null value deletes the key. */
+export interface AuthKeyWrite {
+  readonly type: string;
+  readonly id: string;
+  readonly value: string | null;
+}
+
+/** What WhatsApp told us about a linked device that must survive a restart. */
+export interface DeviceState {
+  /** Sending stays paused until then (a restriction or a message cap); null when not paused. */
+  readonly pausedUntil: number | null;
+  readonly pauseReason: string | null;
+  /** When WhatsApp logged the device out; null while it is linked. */
+  readonly loggedOutAt: number | null;
+}
+
+/**
+ * A linked account's Baileys auth state (creds and signal keys) and device state. Values are opaque JSON
+ * text to the store (the transport serialises them with Baileys' BufferJSON), so any store can hold them.
+ * Every write is its own transaction; Baileys calls them on every `creds.update` and key change.
+ */
+export interface AuthStateRepository {
+  readCreds(accountId: string): Promise<string | undefined>;
+  writeCreds(accountId: string, creds: string, now: number): Promise<void>;
+  /** The stored values of the given keys of one type; missing keys are absent from the map. */
+  readKeys(accountId: string, type: string, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Every key of one type (the LID ↔ phone map is seeded from `lid-mapping`). */
+  listKeys(accountId: string, type: string): Promise<Map<string, string>>;
+  /** Writes and deletes in one commit. */
+  writeKeys(accountId: string, writes: readonly AuthKeyWrite[]): Promise<void>;
+  /** Moves all auth and device state of `from` to `to`, replacing what `to` had (a relink). */
+  move(from: string, to: string): Promise<void>;
+  /** Erases the account's creds, keys and device state (unlink, logout). */
+  clear(accountId: string): Promise<void>;
+  readDeviceState(accountId: string): Promise<DeviceState>;
+  writeDeviceState(accountId: string, state: DeviceState): Promise<void>;
 }

@@ -31,8 +31,18 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (account_id, jid)
   );
 
+  -- Accepted requests land here first: one row, one page written, so the commit before the 200 answer
+  -- stays small. A batched drain moves them into messages and attempts, where the indexes live.
+  CREATE TABLE intake (
+    seq INTEGER PRIMARY KEY,
+    period_key TEXT NOT NULL,
+    units INTEGER NOT NULL,
+    payload TEXT NOT NULL
+  );
+
+  -- seq is a plain rowid: increasing as long as the newest row is never deleted, which the outbox never does.
   CREATE TABLE messages (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     request_id TEXT NOT NULL,
     account_id TEXT NOT NULL,
@@ -79,7 +89,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX refunds_due ON refunds (due_at);
 
   CREATE TABLE attempts (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,
     remote_address TEXT,
     request TEXT NOT NULL,
@@ -90,7 +100,8 @@ export const MIGRATIONS: readonly string[] = [
     outcome TEXT,
     outcome_at INTEGER
   );
-  CREATE INDEX attempts_by_message ON attempts (message_id);
+  -- No index on message_id: the table never holds more than 100 rows, and an index page per row would
+  -- cost every accepted request more than a scan of 100 rows costs the rare outcome update.
 
   -- What dry-run accounts "sent": keyed by message id, as WhatsApp dedupes a resend with the same id.
   CREATE TABLE dry_run_sent (
@@ -104,6 +115,33 @@ export const MIGRATIONS: readonly string[] = [
     bytes INTEGER,
     first_at INTEGER NOT NULL,
     times INTEGER NOT NULL
+  );
+  `,
+  `
+  -- Linked accounts' Baileys auth state, so a restart reconnects without linking again. Values are JSON
+  -- written with Baileys' BufferJSON replacer; keys cover every signal key type (pre-key, session,
+  -- sender-key, app-state-sync-key, lid-mapping, device-list, tctoken, identity-key...).
+  CREATE TABLE auth_creds (
+    account_id TEXT PRIMARY KEY,
+    creds TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE auth_keys (
+    account_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account_id, type, id)
+  ) WITHOUT ROWID;
+
+  -- What WhatsApp told us about a linked device that must outlive a restart: a pause (restriction,
+  -- message cap) that must not be lifted by restarting, and when it logged the device out.
+  CREATE TABLE device_state (
+    account_id TEXT PRIMARY KEY,
+    paused_until INTEGER,
+    pause_reason TEXT,
+    logged_out_at INTEGER
   );
   `,
 ];

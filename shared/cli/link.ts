@@ -1,0 +1,58 @@
+import { SqliteStore } from '../store/sqlite';
+import { formatPairingCode, qrTerminal } from '../transport/baileys/linking';
+import { Workspace, type WorkspaceOptions } from '../workspace';
+
+export interface LinkCommandOptions {
+  readonly store: string;
+  /** Link by pairing code for this phone instead of by QR. */
+  readonly pairingPhone?: string;
+  /** Another WhatsApp Web address (a local test server). */
+  readonly waWebSocketUrl?: string;
+}
+
+/**
+ * Links a phone from a terminal: prints each QR (or the pairing code) until the phone confirms, then
+ * exits. Existing accounts of the store are left alone, so this can run next to an engine that holds
+ * them (WhatsApp allows one socket per linked device). Returns the process exit code.
+ */
+export async function linkCommand(
+  options: LinkCommandOptions,
+  print: (text: string) => void,
+  extra: Partial<WorkspaceOptions> = {},
+  signal?: AbortSignal,
+): Promise<number> {
+  const workspace = await Workspace.open({
+    store: new SqliteStore({ path: options.store }),
+    connectAccounts: false,
+    ...extra,
+    baileys: { ...extra.baileys, ...(options.waWebSocketUrl ? { waWebSocketUrl: options.waWebSocketUrl } : {}) },
+  });
+  try {
+    const handle = workspace.startLink(options.pairingPhone === undefined ? {} : { pairingPhone: options.pairingPhone });
+    let printing = Promise.resolve();
+    handle.onQr(({ qr }) => {
+      printing = printing.then(async () =>
+        print(`${await qrTerminal(qr)}\nScan this code in WhatsApp: Settings → Linked devices → Link a device. It changes every 20 s.`),
+      );
+    });
+    handle.onPairingCode((code) =>
+      print(`In WhatsApp on +${options.pairingPhone?.replace(/\D/g, '')}: Settings → Linked devices → Link a device → Link with phone number, and enter ${formatPairingCode(code)}`),
+    );
+    const cancel = () => void handle.cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const account = await handle.linked;
+      await printing;
+      print(`Linked +${account.phone}${account.name ? ` (${account.name})` : ''} as account ${account.id}.`);
+      print('An engine already running on this store picks the account up when it restarts.');
+      return 0;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  } catch (error) {
+    print(error instanceof Error ? error.message : String(error));
+    return 1;
+  } finally {
+    await workspace.close();
+  }
+}
