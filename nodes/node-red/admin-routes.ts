@@ -1,0 +1,120 @@
+import type { NodeAPI } from 'node-red';
+import type { Request, Response } from 'express';
+import { attemptLogJson, summarizeAttempts, type LinkHandle, type Workspace } from '../../shared';
+import type { WorkspaceConfigNode } from './types';
+
+type Handler = (req: Request, res: Response) => void;
+interface AdminApp {
+  get(path: string, ...handlers: Handler[]): void;
+  post(path: string, ...handlers: Handler[]): void;
+}
+
+const BASE = '/whatsapp-workspace/:id';
+const mountedOn = new WeakSet<object>();
+/** One linking attempt per workspace node at a time; a new one cancels the old. */
+const links = new Map<string, LinkHandle>();
+
+/** The topic the editor subscribes to for a workspace node's live QR and linking outcome. */
+export function linkTopic(nodeId: string): string {
+  return `whatsapp-workspace/${nodeId}/link`;
+}
+
+/**
+ * Editor-only endpoints of the workspace dialog (Node-RED admin API, behind its auth): state, "Generate
+ * new URL", "Webhook enabled", "Download log", linking by QR or pairing code, and unlinking. Mounted once.
+ */
+export function registerAdminRoutes(RED: NodeAPI): void {
+  const app = RED.httpAdmin as unknown as AdminApp;
+  if (mountedOn.has(app)) return;
+  mountedOn.add(app);
+  const read = RED.auth.needsPermission('whatsapp-workspace.read') as unknown as Handler;
+  const write = RED.auth.needsPermission('whatsapp-workspace.write') as unknown as Handler;
+  const nodeRoot = ((RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot || '/').replace(/\/?$/, '/');
+
+  const withWorkspace =
+    (action: (workspace: Workspace, req: Request, res: Response) => Promise<unknown>): Handler =>
+    (req, res) => {
+      const node = RED.nodes.getNode(String(req.params.id)) as WorkspaceConfigNode | null;
+      if (!node?.workspace) {
+        res.status(404).json({ message: 'This workspace is not deployed yet: deploy it, then open this dialog again.' });
+        return;
+      }
+      node.workspace
+        .then((workspace) => action(workspace, req, res))
+        .catch((error: unknown) => res.status(400).json({ message: error instanceof Error ? error.message : String(error) }));
+    };
+
+  const state = async (workspace: Workspace) => ({
+    webhook: { path: `${nodeRoot}whatsapp/${workspace.webhookState().token}`, enabled: workspace.webhookState().enabled },
+    accounts: workspace.connections().map((connection) => ({
+      id: connection.account.id,
+      kind: connection.account.kind,
+      phone: connection.account.phone,
+      name: connection.account.name,
+      state: connection.state,
+      detail: connection.detail,
+    })),
+    quota: await workspace.quota(),
+    attempts: summarizeAttempts(await workspace.attempts(), 10),
+  });
+
+  app.get(`${BASE}/state`, read, withWorkspace(async (workspace, _req, res) => res.json(await state(workspace))));
+
+  app.post(
+    `${BASE}/rotate`,
+    write,
+    withWorkspace(async (workspace, _req, res) => {
+      await workspace.rotateWebhookToken();
+      res.json(await state(workspace));
+    }),
+  );
+
+  app.post(
+    `${BASE}/enabled`,
+    write,
+    withWorkspace(async (workspace, req, res) => {
+      await workspace.setWebhookEnabled((req.body as { enabled?: unknown })?.enabled !== false);
+      res.json(await state(workspace));
+    }),
+  );
+
+  app.get(
+    `${BASE}/log`,
+    read,
+    withWorkspace(async (workspace, req, res) => {
+      res.set('Content-Disposition', `attachment; filename="whatsapp-webhook-log-${String(req.params.id)}.json"`);
+      res.type('application/json').send(attemptLogJson(await workspace.attempts(), Date.now()));
+    }),
+  );
+
+  app.post(
+    `${BASE}/link`,
+    write,
+    withWorkspace(async (workspace, req, res) => {
+      const id = String(req.params.id);
+      const pairingPhone = (req.body as { pairingPhone?: unknown })?.pairingPhone;
+      await links.get(id)?.cancel().catch(() => undefined);
+      const handle = workspace.startLink(typeof pairingPhone === 'string' && pairingPhone.trim() !== '' ? { pairingPhone } : {});
+      links.set(id, handle);
+      const publish = (data: object) => RED.comms.publish(linkTopic(id), data, false);
+      handle.onQr((qr) => publish({ qr: qr.qr, dataUrl: qr.dataUrl }));
+      handle.onPairingCode((pairingCode) => publish({ pairingCode }));
+      handle.linked.then(
+        (account) => publish({ linked: { id: account.id, phone: account.phone, name: account.name } }),
+        (error: unknown) => publish({ error: error instanceof Error ? error.message : String(error) }),
+      ).finally(() => {
+        if (links.get(id) === handle) links.delete(id);
+      });
+      res.json({ started: true, topic: linkTopic(id) });
+    }),
+  );
+
+  app.post(
+    `${BASE}/accounts/:accountId/unlink`,
+    write,
+    withWorkspace(async (workspace, req, res) => {
+      await workspace.unlink(String(req.params.accountId));
+      res.json(await state(workspace));
+    }),
+  );
+}

@@ -1,0 +1,187 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import helper from 'node-red-node-test-helper';
+import type { NodeAPI } from 'node-red';
+import { webhookFlow, workspaceNode } from './helper-flows';
+
+// The compiled nodes, as Node-RED loads them.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const workspaceInit = require('../../dist/nodes/node-red/whatsapp-workspace.js') as (RED: NodeAPI) => void;
+const webhookInit = require('../../dist/nodes/node-red/whatsapp-webhook.js') as (RED: NodeAPI) => void;
+const sendInit = require('../../dist/nodes/node-red/whatsapp-send.js') as (RED: NodeAPI) => void;
+// The registry the compiled nodes use (the TypeScript sources would be a second module instance).
+const { workspaces } = require('../../dist/shared/registry.js') as typeof import('../../shared/registry');
+const catchInit = require('@node-red/nodes/core/common/25-catch.js') as (RED: NodeAPI) => void;
+
+helper.init(require.resolve('node-red'));
+
+interface Msg {
+  payload: Record<string, unknown>;
+  topic?: string;
+  error?: { message: string };
+  statusCode?: number;
+}
+
+/** The helper node's input events (its typings only know 'close'). */
+function onInput(nodeId: string, listener: (msg: Msg) => void): void {
+  (helper.getNode(nodeId) as unknown as NodeJS.EventEmitter).on('input', listener);
+}
+
+/** Resolves with the next message the helper node receives. */
+function nextMessage(nodeId: string): Promise<Msg> {
+  return new Promise((resolve) => (helper.getNode(nodeId) as unknown as NodeJS.EventEmitter).once('input', resolve));
+}
+
+describe('Node-RED nodes (node-red-node-test-helper)', () => {
+  let userDir: string;
+  let httpNode: unknown;
+  // The webhook is served on RED.httpNode, which helper.request() does not reach: capture RED instead.
+  const capturingWebhook = (RED: NodeAPI) => {
+    httpNode = RED.httpNode;
+    webhookInit(RED);
+  };
+
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'wahook-nr-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    expect(workspaces.openKeys()).toEqual([]);
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  const post = (token: string, body: unknown, contentType = 'application/json') =>
+    request(httpNode as Parameters<typeof request>[0])
+      .post(`/whatsapp/${token}`)
+      .set('content-type', contentType)
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
+
+  it('accepts a webhook call, emits the accepted message, then its lifecycle', async () => {
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('ws'));
+    const accepted = nextMessage('ws-accepted');
+    const delivered = new Promise<Msg>((resolve) => {
+      onInput('ws-status', (msg) => msg.topic === 'delivered' && resolve(msg));
+    });
+    const response = await post('ws-token-0123456789abcdef', { action: 'send', phone: '+14151231234', text: 'hi' });
+    expect(response.status).toBe(200);
+    const messageId = response.body.data.message_id as string;
+    expect(messageId).toMatch(/^wa_backend:3EB0[0-9A-F]{18}$/);
+    expect((await accepted).payload).toMatchObject({
+      message_id: messageId,
+      account: { id: 'dry-run-15105566777', phone: '15105566777' },
+      recipient: { field: 'phone', value: '14151231234' },
+      units: 1,
+    });
+    expect((await delivered).payload).toMatchObject({ message_id: messageId, status: 'delivered', reason: null });
+  });
+
+  it('answers every refusal with its status and sentence, and emits nothing', async () => {
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('ws'));
+    let emitted = 0;
+    onInput('ws-accepted', () => emitted++);
+    const bad = await post('ws-token-0123456789abcdef', { action: 'send', phone: '+14151231234' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ status: 400, data: {}, message: 'Field "text" is required; it may be empty only when "file_url" is given.' });
+    const wrongType = await post('ws-token-0123456789abcdef', 'text=hi', 'application/x-www-form-urlencoded');
+    expect(wrongType.status).toBe(415);
+    const unknown = await post('nope', { action: 'send', phone: '+14151231234', text: 'hi' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ status: 404, data: {}, message: 'Webhook not found' });
+    const get = await request(httpNode as Parameters<typeof request>[0]).get('/whatsapp/ws-token-0123456789abcdef');
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe('POST');
+    expect(emitted).toBe(0);
+  });
+
+  it('leaves no stale route after redeploying twice', async () => {
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('first'));
+    const call = (token: string) => post(token, { action: 'send', phone: '+14151231234', text: 'hi' });
+    expect((await call('first-token-0123456789abcdef')).status).toBe(200);
+
+    await helper.setFlows(webhookFlow('second'), 'full');
+    expect((await call('first-token-0123456789abcdef')).status).toBe(404);
+    expect((await call('second-token-0123456789abcdef')).status).toBe(200);
+
+    await helper.setFlows(webhookFlow('third'), 'full');
+    expect((await call('second-token-0123456789abcdef')).status).toBe(404);
+    expect((await call('third-token-0123456789abcdef')).status).toBe(200);
+    expect(workspaces.openKeys()).toEqual([join(userDir, 'whatsapp', 'third-store.sqlite')]);
+  });
+
+  it('serves nothing for a workspace without a webhook node', async () => {
+    await helper.load([workspaceInit, capturingWebhook], [workspaceNode('lonely'), { id: 'tab', type: 'tab' }]);
+    // The route is mounted by the webhook node type; no webhook node serves this workspace's token.
+    expect((await post('lonely-token-0123456789abcdef', { action: 'send', phone: '+14151231234', text: 'hi' })).status).toBe(404);
+  });
+
+  describe('whatsapp-send', () => {
+    const flow = (overrides: Record<string, unknown> = {}) => [
+      { id: 'tab', type: 'tab' },
+      workspaceNode('ws'),
+      {
+        id: 'send',
+        type: 'whatsapp-send',
+        z: 'tab',
+        workspace: 'ws',
+        phone: '',
+        chatId: '',
+        jid: '',
+        chatName: '',
+        accountPhone: '',
+        text: '',
+        fileUrl: '',
+        fileName: '',
+        statusOutput: true,
+        wires: [['out'], ['status']],
+        ...overrides,
+      },
+      { id: 'out', type: 'helper', z: 'tab' },
+      { id: 'status', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+
+    it('queues msg.payload in the webhook shape and reports the id, then the status', async () => {
+      await helper.load([workspaceInit, sendInit, catchInit], flow());
+      const out = nextMessage('out');
+      const sent = new Promise<Msg>((resolve) => onInput('status', (msg) => msg.topic === 'sent' && resolve(msg)));
+      helper.getNode('send').receive({ payload: { phone: '+14151231234', text: 'from a flow' }, _msgid: 'm1' });
+      const accepted = await out;
+      expect(accepted.payload).toMatchObject({ message_id: expect.stringMatching(/^wa_backend:3EB0/), recipient: { field: 'phone', value: '14151231234' } });
+      expect((await sent).payload).toMatchObject({ message_id: accepted.payload.message_id, status: 'sent' });
+    });
+
+    it('fills what the payload leaves out from the editor fields', async () => {
+      await helper.load([workspaceInit, sendInit, catchInit], flow({ phone: '+44 7700 900123', text: 'default text' }));
+      const out = nextMessage('out');
+      helper.getNode('send').receive({ payload: 'just the text' });
+      expect((await out).payload).toMatchObject({ recipient: { field: 'phone', value: '447700900123' }, request: { text: 'just the text' } });
+    });
+
+    it('hands a refusal to Catch nodes with its sentence and status', async () => {
+      await helper.load([workspaceInit, sendInit, catchInit], flow());
+      const caught = nextMessage('caught');
+      helper.getNode('send').receive({ payload: { phone: '12', text: 'hi' } });
+      const msg = await caught;
+      expect(msg.error?.message).toBe('Field "phone" must be a phone number in international format with its country code, such as "+14151231234".');
+      expect(msg.statusCode).toBe(400);
+    });
+
+    it('reports quota exhaustion as 429', async () => {
+      await helper.load([workspaceInit, sendInit, catchInit], flow());
+      for (let i = 0; i < 10; i++) {
+        const out = nextMessage('out');
+        helper.getNode('send').receive({ payload: { phone: '+14151231234', text: `m${i}` } });
+        await out;
+      }
+      const caught = nextMessage('caught');
+      helper.getNode('send').receive({ payload: { phone: '+14151231234', text: 'one too many' } });
+      const msg = await caught;
+      expect(msg.statusCode).toBe(429);
+      expect(msg.error?.message).toBe('Not enough messaging quota: 0 units are available and this request needs 1; nothing was queued.');
+    });
+  });
+});
