@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { downloadAttachment } from './attachments';
-import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from './attachments/types';
+import { checkAttachedFile, detectMediaType, downloadAttachment, type AttachedFileInput } from './attachments';
+import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from './attachments/types';
 import { errorBody, successBody } from './contract/responses';
 import type { SendRequest } from './contract/types';
 import { AccountDispatcher, type DispatchOptions } from './dispatch/dispatcher';
@@ -17,7 +17,7 @@ import { resolveRecipient } from './recipients/resolve';
 import { fail, ok, reject, type Rejection, type Result } from './rejection';
 import type { NewMessage, QuotaPolicy, WorkspaceStore } from './store/types';
 import { DryRunTransport } from './transport/dry-run';
-import type { Transport } from './transport/types';
+import { TransportError, type Transport } from './transport/types';
 import type { SocketFactory } from './transport/baileys/baileys-module';
 import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from './transport/baileys/connection';
 import { LinkHandle, type LinkedIdentity } from './transport/baileys/linking';
@@ -190,7 +190,9 @@ export class Workspace {
    * Resolves the recipient, reserves quota and queues the message(s) in one commit; only then is the
    * request accepted. Every outcome is written to the attempt log.
    */
-  async accept(request: SendRequest, source: AttemptSource): Promise<Result<Acceptance>> {
+  async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput): Promise<Result<Acceptance>> {
+    const file = this.checkAttached(request, attached);
+    if (!file.ok) return this.refuse(file.rejection, source, request);
     const resolved = resolveRecipient(request, this.accountList, this.directory);
     if (!resolved.ok) return this.refuse(resolved.rejection, source, request);
     const { account, jid } = resolved.value;
@@ -199,8 +201,10 @@ export class Workspace {
     const messages = this.buildMessages(request, account.id, jid, now);
     const requestId = messages[0]!.id;
     const units = unitsFor(request);
+    const fileMessage = messages.find((message) => message.part === 'file');
     const outcome = await this.store.accept({
       messages,
+      ...(file.value && fileMessage ? { attachments: [{ messageId: fileMessage.id, data: file.value.buffer, mimetype: file.value.mimetype }] } : {}),
       units,
       quota: this.quotaPolicy,
       periodKey: periodKeyAt(this.quotaPolicy.period, now),
@@ -239,6 +243,15 @@ export class Workspace {
     return fail(rejection);
   }
 
+  /** An engine's attached file must match the request, and meet the limits a download would. */
+  private checkAttached(request: SendRequest, attached: AttachedFileInput | undefined): Result<DownloadedFile | undefined> {
+    const wantsAttachment = request.file !== undefined && 'attached' in request.file;
+    if (wantsAttachment !== (attached !== undefined)) {
+      return fail(reject(400, wantsAttachment ? 'The request names an attached file, but no file was attached.' : 'A file was attached to a request that does not name one.', 'attachment'));
+    }
+    return attached ? checkAttachedFile(attached, request.file!.name, this.downloadPolicy.maxBytes) : ok(undefined);
+  }
+
   private buildMessages(request: SendRequest, accountId: string, jid: string | null, now: number): NewMessage[] {
     const parts: NewMessage[] = [];
     const base = { accountId, recipient: request.recipient, jid };
@@ -248,7 +261,7 @@ export class Workspace {
     }
     if (request.file) {
       const id = parts.length === 0 ? firstId : newMessageId(now, this.randomBytes);
-      parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: request.file.url, fileName: request.file.name });
+      parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: 'url' in request.file ? request.file.url : null, fileName: request.file.name });
     }
     return parts;
   }
@@ -429,6 +442,7 @@ export class Workspace {
       outbox: this.store.outbox,
       transport,
       download: (url, fileName) => downloadAttachment(url, fileName, this.downloadPolicy),
+      loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
       now: this.now,
       random: this.random,
       onChange: (change) => this.emit(change),
@@ -511,6 +525,14 @@ export class Workspace {
   private async updateAccount(account: Account): Promise<void> {
     await this.store.accounts.put(account);
     this.accountList = await this.store.accounts.list();
+  }
+
+  /** An attached file's bytes, typed as they were at acceptance. */
+  private async loadAttachment(messageId: string, fileName: string): Promise<DownloadedFile> {
+    const stored = await this.store.outbox.attachment(messageId);
+    if (!stored) throw new TransportError('permanent', 'the attached file is no longer stored');
+    const type = detectMediaType(stored.data, stored.mimetype, fileName);
+    return { buffer: stored.data, mimetype: type.mimetype, kind: type.kind, fileName, finalUrl: '' };
   }
 
   private reportError(error: unknown): void {

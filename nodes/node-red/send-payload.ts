@@ -17,10 +17,11 @@ const FIELDS: readonly (readonly [keyof SendNodeDef, string])[] = [
  * payload can be forwarded unchanged), with the fields set in the editor filling what it leaves out.
  * A string payload is the text. `action` defaults to "send".
  */
-export function sendPayloadFrom(def: SendNodeDef, payload: unknown): Record<string, unknown> {
+export function sendPayloadFrom(def: SendNodeDef, payload: unknown, hasAttachment = false): Record<string, unknown> {
   const given: Record<string, unknown> =
     typeof payload === 'string' ? { text: payload } : isObject(payload) ? { ...payload } : {};
-  const merged: Record<string, unknown> = { action: 'send' };
+  // With an attached file the text is optional, as with file_url.
+  const merged: Record<string, unknown> = hasAttachment ? { action: 'send', text: '' } : { action: 'send' };
   for (const [editorField, field] of FIELDS) {
     const value = def[editorField];
     if (typeof value === 'string' && value.trim() !== '') merged[field] = value;
@@ -34,4 +35,25 @@ export function sendPayloadFrom(def: SendNodeDef, payload: unknown): Record<stri
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+/** A file in the message: `msg.attachment` (a Buffer, or `{ data, filename, mimetype }`) or a Buffer payload. */
+export interface MessageAttachment {
+  readonly data: Buffer;
+  readonly name: string;
+  readonly mimetype?: string;
+}
+
+export function attachmentFrom(msg: { payload?: unknown; attachment?: unknown; filename?: unknown }): MessageAttachment | undefined {
+  const fallbackName = typeof msg.filename === 'string' && msg.filename.trim() !== '' ? msg.filename.trim() : 'file';
+  const given = msg.attachment ?? (Buffer.isBuffer(msg.payload) ? msg.payload : undefined);
+  if (Buffer.isBuffer(given)) return { data: given, name: fallbackName };
+  if (isObject(given) && Buffer.isBuffer(given.data)) {
+    return {
+      data: given.data,
+      name: typeof given.filename === 'string' && given.filename.trim() !== '' ? given.filename.trim() : fallbackName,
+      ...(typeof given.mimetype === 'string' ? { mimetype: given.mimetype } : {}),
+    };
+  }
+  return undefined;
 }

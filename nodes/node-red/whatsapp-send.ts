@@ -1,6 +1,6 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { acceptedPayload, lifecyclePayload, REPORTED_STATUSES, validateSendPayload, type Workspace } from '../../shared';
-import { sendPayloadFrom } from './send-payload';
+import { attachmentFrom, sendPayloadFrom } from './send-payload';
 import { watchWorkspaceStatus } from './status';
 import type { SendNodeDef, WorkspaceConfigNode } from './types';
 
@@ -61,10 +61,15 @@ export = function register(RED: NodeAPI): void {
       const sendMessage = async () => {
         if (!config) throw new SendError('Choose a WhatsApp workspace in this node before sending.', 400);
         const workspace = await config.workspace;
-        const payload = sendPayloadFrom(def, msg.payload);
-        const parsed = validateSendPayload(payload);
+        const attachment = attachmentFrom(msg);
+        const payload = sendPayloadFrom(def, attachment && Buffer.isBuffer(msg.payload) ? undefined : msg.payload, attachment !== undefined);
+        const parsed = validateSendPayload(payload, attachment && { name: attachment.name });
         if (!parsed.ok) throw new SendError(parsed.rejection.message, parsed.rejection.status);
-        const accepted = await workspace.accept(parsed.value, { remoteAddress: `node-red:${this.id}`, request: JSON.stringify(payload) });
+        const accepted = await workspace.accept(
+          parsed.value,
+          { remoteAddress: `node-red:${this.id}`, request: JSON.stringify(payload) },
+          attachment && { data: attachment.data, ...(attachment.mimetype ? { mimetype: attachment.mimetype } : {}) },
+        );
         if (!accepted.ok) throw new SendError(accepted.rejection.message, accepted.rejection.status);
         if (def.statusOutput) remember(tracked, accepted.value.messageId, msg);
         send([{ ...msg, payload: acceptedPayload(accepted.value, parsed.value) }, null]);

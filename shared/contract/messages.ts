@@ -24,6 +24,8 @@ export const FILE_URL_INVALID = 'Field "file_url" must be an http:// or https://
 export const FILE_NAME_REQUIRED = 'Field "file_name" is required when "file_url" is given.';
 export const FILE_NAME_WITHOUT_URL =
   'Field "file_name" was given without "file_url"; add the file\'s URL or remove "file_name".';
+export const FILE_URL_AND_ATTACHMENT =
+  'Field "file_url" was given with an attached file; send either the URL or the attachment, not both.';
 export const FILE_NAME_INVALID =
   'Field "file_name" must be a non-empty file name without "/" or "\\", such as "logo.png".';
 export const RECIPIENT_REQUIRED = 'One recipient field is required: "chat_id", "jid", "phone" or "chat_name".';

@@ -18,7 +18,11 @@ export interface RecipientRef {
 export interface SendRequest {
   /** Plain text; may be "" only when `file` is present. */
   readonly text: string;
-  readonly file?: { readonly url: string; readonly name: string };
+  /**
+   * The file to send: one to download from `url`, or bytes an engine attached (a Node-RED Buffer, an n8n
+   * binary property), which the workspace stores with the message.
+   */
+  readonly file?: { readonly url: string; readonly name: string } | { readonly attached: true; readonly name: string };
   readonly recipient: RecipientRef;
   /** Digits only, from `whatsapp_account_phone` or its spelling with spaces; absent when not given. */
   readonly accountPhone?: string;

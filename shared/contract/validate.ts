@@ -4,6 +4,7 @@ import {
   ACCOUNT_PHONES_DISAGREE,
   FILE_NAME_REQUIRED,
   FILE_NAME_WITHOUT_URL,
+  FILE_URL_AND_ATTACHMENT,
   RECIPIENT_REQUIRED,
   TEXT_EMPTY,
   badField,
@@ -16,24 +17,30 @@ import { RECIPIENT_FIELDS, type RecipientField, type RecipientRef, type SendRequ
 
 const ACCOUNT_FIELDS = ['whatsapp_account_phone', 'whatsapp account phone'] as const;
 
-/** Validates and normalises an already-parsed "send" request (a JSON body, or a Send node's input). */
-export function validateSendPayload(payload: unknown): Result<SendRequest> {
+/** An engine's file attached to a send (its bytes travel beside the request, not in the JSON). */
+export interface AttachedFile {
+  readonly name: string;
+}
+
+/**
+ * Validates and normalises an already-parsed "send" request (a JSON body, or a Send node's input). With
+ * `attached`, the request carries a file of its own: text may then be empty, and `file_url` must be absent.
+ */
+export function validateSendPayload(payload: unknown, attached?: AttachedFile): Result<SendRequest> {
   const validate = sendPayloadValidator();
   if (!validate(payload)) {
     // ajv sets at least one error whenever validation fails; allErrors is off, so there is exactly one.
     return fail(rejectionForSchemaError(validate.errors![0]!));
   }
-  return applyRules(payload);
+  return applyRules(payload, attached);
 }
 
 /** The cross-field rules, on a payload whose fields each have the right type and shape. */
-function applyRules(payload: SendPayload): Result<SendRequest> {
-  const fileUrl = payload.file_url ?? undefined;
-  const fileName = payload.file_name ?? undefined;
-  if (fileName !== undefined && fileUrl === undefined) return fail(badField('file_name', FILE_NAME_WITHOUT_URL));
-  if (fileUrl !== undefined && fileName === undefined) return fail(badField('file_name', FILE_NAME_REQUIRED));
+function applyRules(payload: SendPayload, attached: AttachedFile | undefined): Result<SendRequest> {
+  const file = fileOf(payload, attached);
+  if (!file.ok) return file;
   const blankText = payload.text.trim() === '';
-  if (blankText && fileUrl === undefined) return fail(badField('text', TEXT_EMPTY));
+  if (blankText && file.value === undefined) return fail(badField('text', TEXT_EMPTY));
 
   const recipientFields = RECIPIENT_FIELDS.filter((field) => isPresent(payload[field]));
   const [chosen, ...unused] = recipientFields;
@@ -46,14 +53,25 @@ function applyRules(payload: SendPayload): Result<SendRequest> {
   return ok({
     // Whitespace alone beside a file would go out as a blank message and cost a second unit.
     text: blankText ? '' : payload.text,
-    ...(fileUrl !== undefined && fileName !== undefined
-      ? { file: { url: fileUrl.trim(), name: normalized(normalizeFileName(fileName)) } }
-      : {}),
+    ...(file.value !== undefined ? { file: file.value } : {}),
     recipient: recipient(chosen, payload),
     ...(account.value !== undefined ? { accountPhone: account.value } : {}),
     unusedRecipientFields: unused,
     ignoredFields: Object.keys(payload).filter((key) => !KNOWN_FIELDS.has(key)),
   });
+}
+
+/** The request's file: from `file_url` + `file_name`, or attached by the engine (named by `file_name` if given). */
+function fileOf(payload: SendPayload, attached: AttachedFile | undefined): Result<SendRequest['file']> {
+  const fileUrl = payload.file_url ?? undefined;
+  const fileName = payload.file_name ?? undefined;
+  if (attached) {
+    if (fileUrl !== undefined) return fail(badField('file_url', FILE_URL_AND_ATTACHMENT));
+    return ok({ attached: true, name: normalized(normalizeFileName(fileName ?? attached.name)) });
+  }
+  if (fileName !== undefined && fileUrl === undefined) return fail(badField('file_name', FILE_NAME_WITHOUT_URL));
+  if (fileUrl !== undefined && fileName === undefined) return fail(badField('file_name', FILE_NAME_REQUIRED));
+  return ok(fileUrl === undefined ? undefined : { url: fileUrl.trim(), name: normalized(normalizeFileName(fileName!)) });
 }
 
 /** null counts as absent: many CRMs send null for a field they have no value for. */

@@ -20,6 +20,8 @@ export interface DispatchDeps {
   readonly outbox: OutboxRepository;
   readonly transport: Transport;
   readonly download: (url: string, fileName: string) => Promise<DownloadedFile>;
+  /** The bytes of a file an engine attached, stored with the message. */
+  readonly loadAttachment: (messageId: string, fileName: string) => Promise<DownloadedFile>;
   readonly now: () => number;
   readonly random: () => number;
   readonly onChange: (change: MessageChange) => void;
@@ -107,7 +109,7 @@ export class AccountDispatcher {
     try {
       // The download and the number lookup happen while the pause runs, so they never stretch it. One
       // lookup per message, right after the previous send, is itself spaced by the gaps.
-      const file = message.part === 'file' ? await this.deps.download(message.fileUrl!, message.fileName!) : undefined;
+      const file = message.part === 'file' ? await this.fileOf(message) : undefined;
       const jid = message.jid ?? (await this.resolveJid(message));
       if (jid === undefined) return;
       if (!(await this.pace())) {
@@ -123,6 +125,12 @@ export class AccountDispatcher {
     } catch (error) {
       await this.handleFailure(message, error);
     }
+  }
+
+  private fileOf(message: OutboxMessage): Promise<DownloadedFile> {
+    return message.fileUrl === null
+      ? this.deps.loadAttachment(message.id, message.fileName!)
+      : this.deps.download(message.fileUrl, message.fileName!);
   }
 
   /**

@@ -74,8 +74,17 @@ export interface QuotaPolicy {
   readonly allowance: number;
 }
 
+/** The bytes of an attached file, stored with its message. */
+export interface StoredAttachment {
+  readonly messageId: string;
+  readonly data: Buffer;
+  readonly mimetype: string;
+}
+
 export interface AcceptInput {
   readonly messages: readonly NewMessage[];
+  /** Files attached by an engine, committed with the request. */
+  readonly attachments?: readonly StoredAttachment[];
   /** Units to reserve: one per message. */
   readonly units: number;
   readonly quota: QuotaPolicy;
@@ -110,6 +119,8 @@ export interface OutboxRepository {
   /** After a crash, messages left in `sending` go back to `queued`, keeping their ids. */
   recoverInFlight(now: number): Promise<number>;
   get(id: string): Promise<OutboxMessage | undefined>;
+  /** The bytes of a message's attached file, until it is sent or fails. */
+  attachment(id: string): Promise<StoredAttachment | undefined>;
   /** The messages of one request (text, then file), in sending order. */
   byRequest(requestId: string): Promise<OutboxMessage[]>;
   history(id: string): Promise<MessageEvent[]>;

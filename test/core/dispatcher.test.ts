@@ -30,6 +30,9 @@ describe('AccountDispatcher', () => {
       outbox: store.outbox,
       transport,
       download,
+      loadAttachment: async () => {
+        throw new Error('no attachments in these tests');
+      },
       now: Date.now,
       random: Math.random,
       onChange: (change) => changes.push(change),

@@ -5,6 +5,7 @@ import { SqliteStore } from '../../shared/store/sqlite';
 import { handleWebhookCall } from '../../shared/webhook';
 import { FakeTransport, until } from '../support/fake-transport';
 import { Workspace } from '../../shared/workspace';
+import { validateSendPayload } from '../../shared/contract';
 import { tempDir } from '../support/temp';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 
@@ -132,5 +133,50 @@ describe('WorkspaceRegistry', () => {
     } finally {
       dir.cleanup();
     }
+  });
+});
+
+describe('Workspace: files attached by an engine', () => {
+  const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64, 1)]);
+  let t: TestWorkspace;
+  beforeEach(async () => {
+    t = await openTestWorkspace({ quota: { period: 'none', allowance: 10 } });
+    await t.workspace.addDryRunAccount('15105566777');
+  });
+  afterEach(async () => {
+    await t.close();
+    expect(t.errors).toEqual([]);
+  });
+
+  const source = { remoteAddress: null, request: '{}' };
+  const request = (attachedName: string | undefined, text = 'see attached') => {
+    const parsed = validateSendPayload({ action: 'send', phone: '+14151231234', text }, attachedName === undefined ? undefined : { name: attachedName });
+    if (!parsed.ok) throw new Error(parsed.rejection.message);
+    return parsed.value;
+  };
+
+  it('stores the bytes with the message, sends them by their real type, then drops them', async () => {
+    const accepted = await t.workspace.accept(request('photo.bin', ''), source, { data: PNG, mimetype: 'application/octet-stream' });
+    if (!accepted.ok) throw new Error(accepted.rejection.message);
+    expect(accepted.value.units).toBe(1);
+    const id = accepted.value.messageId;
+    await until(async () => (await t.workspace.store.dryRun.list()).some((record) => record.id === id));
+    expect((await t.workspace.store.dryRun.list())[0]).toMatchObject({ id, kind: 'image', mimetype: 'image/png', fileName: 'photo.bin', bytes: PNG.length });
+    await until(async () => (await t.workspace.store.outbox.attachment(id)) === undefined);
+  });
+
+  it.each([
+    ['an empty file', Buffer.alloc(0), 400, 'The attached file is empty.'],
+    ['a file over 2 MB', Buffer.alloc(2 * 1024 * 1024 + 1, 7), 413, 'The attached file is 2.0 MB; the limit is 2.0 MB.'],
+    ['a web page', Buffer.from('<!DOCTYPE html><html><body>login</body></html>'), 400, 'The attached file is a web page, not a file.'],
+  ])('refuses %s with nothing queued or charged', async (_what, data, status, message) => {
+    expect(await t.workspace.accept(request('a.pdf'), source, { data })).toEqual({ ok: false, rejection: { status, field: 'attachment', message } });
+    expect(await t.workspace.store.outbox.countByStatus()).toEqual({});
+    expect((await t.workspace.quota()).used).toBe(0);
+  });
+
+  it('refuses bytes that the request does not name, and a named file without bytes', async () => {
+    expect(await t.workspace.accept(request(undefined), source, { data: PNG })).toMatchObject({ ok: false, rejection: { status: 400, message: 'A file was attached to a request that does not name one.' } });
+    expect(await t.workspace.accept(request('a.png'), source)).toMatchObject({ ok: false, rejection: { status: 400, message: 'The request names an attached file, but no file was attached.' } });
   });
 });

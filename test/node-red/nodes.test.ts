@@ -161,6 +161,17 @@ describe('Node-RED nodes (node-red-node-test-helper)', () => {
       expect((await out).payload).toMatchObject({ recipient: { field: 'phone', value: '447700900123' }, request: { text: 'just the text' } });
     });
 
+    it('sends a Buffer in msg.attachment as a file, typed by its bytes', async () => {
+      await helper.load([workspaceInit, sendInit, catchInit], flow({ phone: '+14151231234' }));
+      const out = nextMessage('out');
+      const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(32, 1)]);
+      helper.getNode('send').receive({ payload: { text: 'the chart' }, attachment: { data: png, filename: 'chart.png' } });
+      const accepted = await out;
+      expect(accepted.payload).toMatchObject({ units: 2, request: { text: 'the chart', file: { attached: true, name: 'chart.png' } } });
+      const messages = accepted.payload.messages as { part: string }[];
+      expect(messages.map((message) => message.part)).toEqual(['text', 'file']);
+    });
+
     it('hands a refusal to Catch nodes with its sentence and status', async () => {
       await helper.load([workspaceInit, sendInit, catchInit], flow());
       const caught = nextMessage('caught');

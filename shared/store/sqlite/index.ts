@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { AcceptInput, AcceptOutcome, WorkspaceStore } from '../types';
-import { openDatabase, type SqliteOptions } from './database';
+import { inTransaction, openDatabase, type SqliteOptions } from './database';
 import { SqliteAccountRepository } from './account-repository';
 import { SqliteAttemptRepository } from './attempt-repository';
 import { SqliteAuthRepository } from './auth-repository';
@@ -44,7 +44,17 @@ export class SqliteStore implements WorkspaceStore {
 
   async accept(input: AcceptInput): Promise<AcceptOutcome> {
     const entry = { messages: input.messages, attempt: input.attempt, now: input.now };
-    if (!this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)) {
+    const attachments = input.attachments ?? [];
+    // Without attachments the reservation is a single atomic statement; with them, one transaction.
+    const reserved =
+      attachments.length === 0
+        ? this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)
+        : inTransaction(this.db, () => {
+            if (!this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)) return false;
+            for (const attachment of attachments) this.outbox.insertAttachmentWithin(attachment);
+            return true;
+          });
+    if (!reserved) {
       return { accepted: false, available: this.quota.availableUnits(input.quota, input.periodKey, input.now), needed: input.units };
     }
     if (this.intake.full) this.intake.drain();

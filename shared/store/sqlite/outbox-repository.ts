@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
-import type { NewMessage, OutboxRepository } from '../types';
+import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
 import { inTransaction } from './database';
 import { type MessageRow, toMessage } from './message-row';
 
@@ -28,6 +28,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly selectQueuedAccounts: StatementSync;
   private readonly addEvent: StatementSync;
   private readonly insert: StatementSync;
+  private readonly insertAttachment: StatementSync;
+  private readonly selectAttachment: StatementSync;
+  private readonly dropAttachment: StatementSync;
   private readonly expire: StatementSync;
   private readonly oldestQueued: StatementSync;
 
@@ -36,6 +39,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
     private readonly db: DatabaseSync,
     private readonly settle: () => void,
   ) {
+    this.insertAttachment = db.prepare('INSERT INTO attachments (message_id, data, mimetype) VALUES (?, ?, ?)');
+    this.selectAttachment = db.prepare('SELECT message_id, data, mimetype FROM attachments WHERE message_id = ?');
+    this.dropAttachment = db.prepare('DELETE FROM attachments WHERE message_id = ?');
     // Positional parameters: node:sqlite binds them about 3x faster than named ones, and this runs per message.
     this.insert = db.prepare(
       `INSERT INTO messages (id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
@@ -127,6 +133,16 @@ export class SqliteOutboxRepository implements OutboxRepository {
     );
   }
 
+  /** Stores an attached file's bytes; runs inside the accept transaction. */
+  insertAttachmentWithin(attachment: StoredAttachment): void {
+    this.insertAttachment.run(attachment.messageId, attachment.data, attachment.mimetype);
+  }
+
+  async attachment(id: string): Promise<StoredAttachment | undefined> {
+    const row = this.selectAttachment.get(id) as { message_id: string; data: Uint8Array; mimetype: string } | undefined;
+    return row && { messageId: row.message_id, data: Buffer.from(row.data), mimetype: row.mimetype };
+  }
+
   async claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined> {
     this.settle();
     return inTransaction(this.db, () => {
@@ -146,6 +162,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
   async markSent(id: string, jid: string, now: number): Promise<boolean> {
     this.settle();
     return inTransaction(this.db, () => {
+      // Sent bytes are WhatsApp's now: a resend request is served from the connection, not from here.
+      this.dropAttachment.run(id);
       if (this.setSent.run({ id, jid, now }).changes > 0) {
         this.addEvent.run(id, 'sent', now, null);
         return true;
@@ -171,6 +189,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
     return inTransaction(this.db, () => {
       const row = this.setFailed.get({ id, reason, now }) as { period_key: string } | undefined;
       if (!row) return false;
+      this.dropAttachment.run(id);
       this.addRefund.run(id, row.period_key, refundAt);
       this.addEvent.run(id, 'failed', now, reason);
       return true;
@@ -247,6 +266,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
     return inTransaction(this.db, () => {
       const rows = this.expire.all({ accountId, createdBefore, reason, now }) as unknown as (MessageRow & { period_key: string })[];
       for (const row of rows) {
+        this.dropAttachment.run(row.id);
         this.addRefund.run(row.id, row.period_key, refundAt);
         this.addEvent.run(row.id, 'failed', now, reason);
       }

@@ -144,4 +144,12 @@ export const MIGRATIONS: readonly string[] = [
     logged_out_at INTEGER
   );
   `,
+  `
+  -- Files an engine attached to a send (bytes, not a URL), kept until the message is sent or fails.
+  CREATE TABLE attachments (
+    message_id TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    mimetype TEXT NOT NULL
+  );
+  `,
 ];
