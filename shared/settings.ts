@@ -76,8 +76,16 @@ export function parseWorkspaceSettings(raw: Raw, storePath: string): Result<Work
   }
 }
 
+/**
+ * Test and diagnostic hook, read here only: when set, linked (Baileys) accounts connect to this WebSocket
+ * URL instead of WhatsApp's (e.g. a local fake WhatsApp Web server such as @openclaw/crabline). Not an
+ * editor setting: a real deployment never sets it.
+ */
+export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
+
 /** The core's options for these settings, on the embedded SQLite store. */
-export function workspaceOptionsFor(settings: WorkspaceSettings): WorkspaceOptions {
+export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
+  const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
   return {
     store: new SqliteStore({ path: settings.storePath }),
     quota: {
@@ -94,6 +102,7 @@ export function workspaceOptionsFor(settings: WorkspaceSettings): WorkspaceOptio
     },
     download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
+    ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
   };
 }
 

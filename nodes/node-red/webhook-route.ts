@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Node, NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { MAX_BODY_BYTES, readBody, WebhookRoutes, type Workspace, type WebhookOutcome } from '../../shared';
@@ -11,6 +11,7 @@ type AcceptedListener = (accepted: NonNullable<WebhookOutcome['accepted']>) => v
 const routes = new WebhookRoutes();
 const listeners = new Map<string, { workspace: Workspace; onAccepted: AcceptedListener }>();
 const mountedOn = new WeakSet<object>();
+const rawBodiesKeptOn = new WeakSet<object>();
 
 /**
  * Mounts the webhook route once per Node-RED HTTP app. Deploys never add routes: webhook nodes only
@@ -20,11 +21,32 @@ export function mountWebhookRoute(RED: NodeAPI): void {
   const app = RED.httpNode as unknown as { all: (path: string, handler: (req: Request, res: Response) => void) => void };
   if (mountedOn.has(app)) return;
   mountedOn.add(app);
+  keepRawBodies(RED);
   app.all(WEBHOOK_ROUTE, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       RED.log.error(`WhatsApp webhook: ${String(error)}`);
       if (!res.headersSent) res.status(500).json({ status: 500, data: {}, message: 'Internal error; the request was not queued.' });
     });
+  });
+}
+
+/**
+ * Node-RED's admin app is mounted before httpNode (both at "/" by default) and parses every JSON body
+ * with body-parser's strict parser. Without this, a body JSON.parse refuses (the seed's examples as
+ * printed, with their non-breaking spaces after commas) got Express's HTML 400 page instead of our answer,
+ * and a valid body reached the webhook re-serialised, not as sent. body-parser skips a request already
+ * marked as read (`req._body`), so webhook requests are marked before Express sees them and the route
+ * reads the exact bytes.
+ */
+function keepRawBodies(RED: NodeAPI): void {
+  const server = (RED as unknown as { server?: Server }).server;
+  if (!server || typeof server.prependListener !== 'function' || rawBodiesKeptOn.has(server)) return;
+  rawBodiesKeptOn.add(server);
+  const nodeRoot = (RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot;
+  if (nodeRoot === false) return;
+  const prefix = `${(nodeRoot || '/').replace(/\/?$/, '/')}whatsapp/`.toLowerCase();
+  server.prependListener('request', (req: IncomingMessage) => {
+    if (req.url?.toLowerCase().startsWith(prefix)) (req as { _body?: boolean })._body = true;
   });
 }
 

@@ -1,0 +1,139 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { qrDataUrl } from '../../shared/transport/baileys/linking';
+import { NodeRed, waitFor } from '../e2e/support/node-red';
+import { nodeIdOf, tab, tokenOf, webhook, workspace } from '../e2e/support/flows';
+
+// The editor in headless Chromium (Debian's chromium, driven by playwright-core; no browser download):
+// open the workspace dialog and check that the webhook URL, "Generate new URL", the attempts table and
+// the QR render. No WhatsApp is reachable here, so "Link a phone" starts a real linking socket against a
+// local server that never answers, and the QR WhatsApp would send is published on the dialog's comms
+// topic by a test-only endpoint (support/comms-publisher.js): the test proves the dialog shows a QR
+// published on that topic, not that Baileys produced one.
+
+// WAHOOK_CHROMIUM only exists to check the missing-browser failure; the suite is written for Debian's path.
+const CHROMIUM = process.env.WAHOOK_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = '/tmp/wahook-workspace-dialog.png';
+const WORKSPACE_ID = nodeIdOf('editor');
+
+describe('the workspace dialog in headless Chromium', () => {
+  let userDir: string;
+  let red: NodeRed;
+  let silent: { server: Server; sockets: Set<Socket>; port: number };
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (the browser tests need Debian's chromium).`);
+    }
+    userDir = mkdtempSync(join(tmpdir(), 'wahook-browser-'));
+    mkdirSync(join(userDir, 'nodes'));
+    for (const file of ['comms-publisher.js', 'comms-publisher.html']) copyFileSync(join(__dirname, 'support', file), join(userDir, 'nodes', file));
+    silent = await silentServer();
+    red = await NodeRed.start(userDir, {
+      env: { WAHOOK_WA_WEBSOCKET_URL: `ws://127.0.0.1:${silent.port}/ws/chat` },
+      // No "Enable Update Notifications" prompt or welcome tour over the editor (and no update check).
+      settings: { telemetry: { enabled: false }, editorTheme: { tours: false } },
+    });
+    await red.deploy([tab(), workspace('editor'), webhook('editor')]);
+    await waitFor('the webhook', async () => (await post(tokenOf('editor'), 'hello', 'text/plain')).status === 415);
+    expect((await post(tokenOf('editor'), JSON.stringify({ action: 'send', phone: '+14151231234', text: 'hi' }))).status).toBe(200);
+
+    context = await chromium.launchPersistentContext(join(userDir, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    const code = await red?.stop();
+    for (const socket of silent?.sockets ?? []) socket.destroy();
+    await new Promise((resolve) => (silent ? silent.server.close(resolve) : resolve(undefined)));
+    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    // Node-RED stopped cleanly on SIGINT (only checked when it started).
+    if (red) expect(code).toBe(0);
+  }, 30_000);
+
+  const post = (token: string, body: string, contentType = 'application/json') =>
+    fetch(`${red.url}/whatsapp/${token}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+
+  it('shows the URL, rotate button, attempts table and a published QR', async () => {
+    try {
+      await checkDialog();
+    } catch (error) {
+      await page.screenshot({ path: '/tmp/wahook-workspace-dialog-failure.png', fullPage: true }).catch(() => undefined);
+      throw error;
+    }
+  }, 60_000);
+
+  async function checkDialog(): Promise<void> {
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(red.url, { timeout: 20_000 });
+    await page.waitForFunction(() => typeof (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED?.nodes?.node === 'function' && !!(window as unknown as { RED: { nodes: { node(id: string): unknown } } }).RED.nodes.node('ws-editor'), null, { timeout: 20_000 });
+
+    // Open the dialog the way the pencil next to a node's workspace field does.
+    await page.evaluate((id) => (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'whatsapp-workspace', id), WORKSPACE_ID);
+    await page.locator('#wa-live').waitFor({ state: 'visible', timeout: 10_000 });
+
+    await expect(page.locator('#wa-webhook-url').inputValue()).resolves.toBe(`${red.url}/whatsapp/${tokenOf('editor')}`);
+    await expect(page.locator('#wa-webhook-enabled').isChecked()).resolves.toBe(true);
+    await expect(page.locator('#wa-rotate').innerText()).resolves.toBe('Generate new URL');
+    await expect(page.locator('#wa-link').innerText()).resolves.toBe('Link a phone');
+    await expect(page.locator('#wa-accounts li').allInnerTexts()).resolves.toEqual(['+15105566777 · dry-run · open']);
+    // The attempts table: newest first, status and result per row.
+    const rows = page.locator('#wa-attempts tbody tr');
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.nth(0).locator('td').nth(1).innerText()).resolves.toBe('200');
+    await expect(rows.nth(1).locator('td').allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+      '415',
+      'The Content-Type header is "text/plain"; send the body as application/json.',
+    ]);
+
+    // "Link a phone": the real linking socket starts (it reaches our silent server); the QR is hidden.
+    await expect(page.locator('#wa-qr').isVisible()).resolves.toBe(false);
+    await page.locator('#wa-link').click();
+    await expect(page.locator('#wa-link-status').innerText()).resolves.toBe('Waiting for WhatsApp…');
+    await waitFor('the linking socket to connect', () => silent.sockets.size > 0);
+    const dataUrl = await qrDataUrl('2@e2e-test-ref,bm9pc2Uta2V5,aWRlbnRpdHkta2V5,YWR2LXNlY3JldA==');
+    const published = await red.admin('e2e-test/comms-publish', { method: 'POST', body: { topic: `whatsapp-workspace/${WORKSPACE_ID}/link`, data: { qr: 'e2e', dataUrl } } });
+    expect(published.status).toBe(200);
+    await page.locator('#wa-qr').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.locator('#wa-qr').getAttribute('src')).resolves.toBe(dataUrl);
+    await expect(page.locator('#wa-qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).resolves.toBe(true);
+    await page.locator('#wa-qr').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: SCREENSHOT });
+
+    // "Generate new URL": the field shows the new URL; the old one is refused over HTTP.
+    await page.locator('#wa-rotate').click();
+    await page.waitForFunction((old) => (document.querySelector('#wa-webhook-url') as HTMLInputElement).value !== old, `${red.url}/whatsapp/${tokenOf('editor')}`, { timeout: 10_000 });
+    const rotated = await page.locator('#wa-webhook-url').inputValue();
+    expect(rotated).toMatch(new RegExp(`^${red.url}/whatsapp/[A-Za-z0-9_-]{16,}$`));
+    expect((await post(tokenOf('editor'), '{}')).status).toBe(404);
+    expect((await fetch(rotated, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'new' }) })).status).toBe(200);
+    expect(pageErrors).toEqual([]);
+  }
+});
+
+/** A TCP server that accepts connections and never answers (a WhatsApp that is not reachable). */
+async function silentServer(): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, sockets, port: (server.address() as { port: number }).port };
+}
