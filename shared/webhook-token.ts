@@ -6,10 +6,22 @@ export function newWebhookToken(random: (size: number) => Buffer = randomBytes):
 }
 
 /**
- * Compares in constant time. Hashing first gives both sides the same length, so neither the content nor
- * the length of the secret leaks through timing.
+ * A webhook secret ready for comparisons. Both sides are hashed before a constant-time compare, so
+ * neither the content nor the length of the secret leaks through timing; the secret's own digest is
+ * computed once, not on every call.
  */
-export function tokensMatch(candidate: string, secret: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(candidate), digest(secret));
+export class WebhookSecret {
+  private readonly digest: Buffer;
+
+  constructor(readonly token: string) {
+    this.digest = sha256(token);
+  }
+
+  matches(candidate: string): boolean {
+    return timingSafeEqual(sha256(candidate), this.digest);
+  }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
 }

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { checkAttachedFile, detectMediaType, downloadAttachment, type AttachedFileInput } from './attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from './attachments/types';
 import { errorBody, successBody } from './contract/responses';
@@ -10,7 +9,7 @@ import { DEFAULT_GAP, type GapRange, type SendCaps } from './dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from './dispatch/retry';
 import type { Account, AccountState, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from './model';
 import { normalizePhone } from './contract/phone';
-import { newMessageId } from './outbox/message-id';
+import { newMessageId, pooledRandomBytes } from './outbox/message-id';
 import { describeShortfall, periodKeyAt, unitsFor } from './quota';
 import { ChatDirectory } from './recipients/directory';
 import { resolveRecipient } from './recipients/resolve';
@@ -22,7 +21,7 @@ import type { SocketFactory } from './transport/baileys/baileys-module';
 import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from './transport/baileys/connection';
 import { LinkHandle, type LinkedIdentity } from './transport/baileys/linking';
 import { realClock, type Clock } from './transport/baileys/timeouts';
-import { newWebhookToken, tokensMatch } from './webhook-token';
+import { newWebhookToken, WebhookSecret } from './webhook-token';
 
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
@@ -111,6 +110,7 @@ export class Workspace {
   private accountWrites: Promise<void> = Promise.resolve();
   private accountList: Account[] = [];
   private webhook!: WebhookState;
+  private secret!: WebhookSecret;
   private closed = false;
 
   private constructor(
@@ -120,7 +120,7 @@ export class Workspace {
   ) {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
-    this.randomBytes = options.randomBytes ?? randomBytes;
+    this.randomBytes = options.randomBytes ?? pooledRandomBytes;
     this.quotaPolicy = { ...DEFAULT_QUOTA, ...options.quota };
     this.dispatch = {
       gap: options.pacing?.gap ?? DEFAULT_GAP,
@@ -155,7 +155,7 @@ export class Workspace {
   }
 
   private async start(): Promise<void> {
-    this.webhook = await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now());
+    this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
     await this.store.outbox.recoverInFlight(this.now());
     this.accountList = await this.store.accounts.list();
     if (this.options.connectAccounts !== false) for (const account of this.accountList) this.connect(account);
@@ -168,19 +168,24 @@ export class Workspace {
     return this.webhook;
   }
 
+  private useWebhook(state: WebhookState): void {
+    this.webhook = state;
+    if (this.secret?.token !== state.token) this.secret = new WebhookSecret(state.token);
+  }
+
   checkToken(token: string): TokenCheck {
-    if (!tokensMatch(token, this.webhook.token)) return 'unknown';
+    if (!this.secret.matches(token)) return 'unknown';
     return this.webhook.enabled ? 'valid' : 'disabled';
   }
 
   /** "Generate new URL": the old token stops working at once. */
   async rotateWebhookToken(): Promise<WebhookState> {
-    this.webhook = await this.store.webhook.rotate(newWebhookToken(this.randomBytes), this.now());
+    this.useWebhook(await this.store.webhook.rotate(newWebhookToken(this.randomBytes), this.now()));
     return this.webhook;
   }
 
   async setWebhookEnabled(enabled: boolean): Promise<WebhookState> {
-    this.webhook = await this.store.webhook.setEnabled(enabled);
+    this.useWebhook(await this.store.webhook.setEnabled(enabled));
     return this.webhook;
   }
 

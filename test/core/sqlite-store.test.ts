@@ -32,6 +32,27 @@ describe('SqliteStore on a real file', () => {
     expect(await store.attempts.list(10)).toHaveLength(1);
   });
 
+  it('commits concurrent requests together and still never overspends within the batch', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => accept(1)));
+    expect(outcomes).toEqual([
+      { accepted: true },
+      { accepted: true },
+      { accepted: true },
+      { accepted: false, available: 0, needed: 1 },
+      { accepted: false, available: 0, needed: 1 },
+    ]);
+    expect(await store.outbox.countByStatus()).toEqual({ queued: 3 });
+  });
+
+  it('commits requests still waiting for their batch when the store closes', async () => {
+    const message = textMessage();
+    const pending = accept(1, [message]);
+    await store.close();
+    expect(await pending).toEqual({ accepted: true });
+    store = new SqliteStore({ path: file() });
+    expect((await store.outbox.get(message.id))?.status).toBe('queued');
+  });
+
   it('claims the oldest due message of the account, in order, and never the same one twice', async () => {
     const first = textMessage();
     const second = textMessage();

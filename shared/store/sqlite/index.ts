@@ -25,6 +25,8 @@ export class SqliteStore implements WorkspaceStore {
   readonly auth: SqliteAuthRepository;
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
+  private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
+  private acceptFlush: NodeJS.Immediate | undefined;
 
   constructor(options: SqliteOptions) {
     this.db = openDatabase(options);
@@ -42,27 +44,66 @@ export class SqliteStore implements WorkspaceStore {
     this.intake.drain();
   }
 
-  async accept(input: AcceptInput): Promise<AcceptOutcome> {
-    const entry = { messages: input.messages, attempt: input.attempt, now: input.now };
-    const attachments = input.attachments ?? [];
-    // Without attachments the reservation is a single atomic statement; with them, one transaction.
-    const reserved =
-      attachments.length === 0
-        ? this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)
-        : inTransaction(this.db, () => {
-            if (!this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)) return false;
-            for (const attachment of attachments) this.outbox.insertAttachmentWithin(attachment);
-            return true;
-          });
-    if (!reserved) {
-      return { accepted: false, available: this.quota.availableUnits(input.quota, input.periodKey, input.now), needed: input.units };
+  /**
+   * Group commit: requests that arrive in the same turn of the event loop (concurrent webhook calls)
+   * are reserved in one transaction, so they share one WAL commit; each caller's promise resolves only
+   * after that commit. A request alone is one atomic statement with no BEGIN/COMMIT at all.
+   */
+  accept(input: AcceptInput): Promise<AcceptOutcome> {
+    return new Promise((resolve, reject) => {
+      this.pendingAccepts.push({ input, resolve, reject });
+      this.acceptFlush ??= setImmediate(() => this.flushAccepts());
+    });
+  }
+
+  private flushAccepts(): void {
+    clearImmediate(this.acceptFlush);
+    this.acceptFlush = undefined;
+    const batch = this.pendingAccepts;
+    this.pendingAccepts = [];
+    if (batch.length === 0) return;
+    try {
+      const alone = batch.length === 1 && !batch[0]!.input.attachments?.length;
+      const outcomes = alone ? [this.acceptAlone(batch[0]!.input)] : this.acceptBatch(batch.map(({ input }) => input));
+      batch.forEach(({ resolve }, i) => resolve(outcomes[i]!));
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
     }
     if (this.intake.full) this.intake.drain();
-    return { accepted: true };
+  }
+
+  /** One request: the reservation is a single atomic statement. */
+  private acceptAlone(input: AcceptInput): AcceptOutcome {
+    const entry = { messages: input.messages, attempt: input.attempt, now: input.now };
+    if (this.intake.reserve(input.periodKey, input.quota.allowance, input.units, entry)) return { accepted: true };
+    return { accepted: false, available: this.quota.availableUnits(input.quota, input.periodKey, input.now), needed: input.units };
+  }
+
+  /**
+   * Several requests in one IMMEDIATE transaction: no other writer can come between, so each period's
+   * units are read once and counted down in order of arrival.
+   */
+  private acceptBatch(inputs: readonly AcceptInput[]): AcceptOutcome[] {
+    return inTransaction(this.db, () => {
+      const left = new Map<string, number>();
+      return inputs.map((input): AcceptOutcome => {
+        const key = `${input.periodKey}\n${input.quota.allowance}`;
+        const available = left.get(key) ?? this.quota.availableUnits(input.quota, input.periodKey, input.now);
+        if (input.units > available) {
+          left.set(key, available);
+          return { accepted: false, available, needed: input.units };
+        }
+        left.set(key, available - input.units);
+        this.intake.appendWithin(input.periodKey, input.units, { messages: input.messages, attempt: input.attempt, now: input.now });
+        for (const attachment of input.attachments ?? []) this.outbox.insertAttachmentWithin(attachment);
+        return { accepted: true };
+      });
+    });
   }
 
   async close(): Promise<void> {
     if (!this.db.isOpen) return;
+    this.flushAccepts();
     this.intake.close();
     this.db.close();
   }

@@ -34,6 +34,7 @@ const DRAIN_BATCH = 64;
  */
 export class IntakeJournal {
   private readonly insert: StatementSync;
+  private readonly append: StatementSync;
   private readonly anyPending: StatementSync;
   private readonly selectAll: StatementSync;
   private readonly deleteUpTo: StatementSync;
@@ -52,6 +53,7 @@ export class IntakeJournal {
     this.insert = db.prepare(
       `INSERT INTO intake (period_key, units, payload) SELECT ?1, ?4, ?5 WHERE ${AVAILABLE_UNITS_SQL} >= ?4`,
     );
+    this.append = db.prepare('INSERT INTO intake (period_key, units, payload) VALUES (?, ?, ?)');
     this.anyPending = db.prepare('SELECT 1 FROM intake LIMIT 1');
     this.selectAll = db.prepare('SELECT * FROM intake ORDER BY seq');
     this.deleteUpTo = db.prepare('DELETE FROM intake WHERE seq <= ?');
@@ -62,11 +64,23 @@ export class IntakeJournal {
    * atomic statement. Returns false (nothing written) when it cannot.
    */
   reserve(periodKey: string, allowance: number, units: number, entry: IntakeEntry): boolean {
-    const payload = JSON.stringify(entry);
-    if (this.insert.run(periodKey, allowance, entry.now, units, payload).changes === 0) return false;
+    if (this.insert.run(periodKey, allowance, entry.now, units, JSON.stringify(entry)).changes === 0) return false;
+    this.recorded();
+    return true;
+  }
+
+  /**
+   * Records a request whose units the caller has already checked inside its own transaction (a batch of
+   * concurrent requests checks the period's units once, then counts them down).
+   */
+  appendWithin(periodKey: string, units: number, entry: IntakeEntry): void {
+    this.append.run(periodKey, units, JSON.stringify(entry));
+    this.recorded();
+  }
+
+  private recorded(): void {
     this.appended++;
     this.timer ??= setTimeout(() => this.drain(), DRAIN_DELAY_MS);
-    return true;
   }
 
   /** Whether enough rows wait that the caller should drain now, after its own commit. */
