@@ -4,6 +4,7 @@ const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const os = require('node:os');
 const core = require('./core');
+const nodeRed = require('./node-red');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -11,6 +12,7 @@ const BENCHMARKS = {
   'restart-recovery': core.restartRecovery,
   'chat-name-lookup': core.chatNameLookup,
   pacing: core.pacingAccuracy,
+  'node-red': nodeRed.nodeRedThroughput,
 };
 
 async function main() {

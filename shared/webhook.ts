@@ -6,6 +6,7 @@ import type { Acceptance, Workspace } from './workspace';
 
 /** Bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
+const BODY_TOO_LARGE = `The body is larger than the limit of ${MAX_BODY_BYTES} bytes (256 KiB); send a smaller request.`;
 
 /** One HTTP call to the webhook, as any engine can describe it. */
 export interface WebhookCall {
@@ -36,15 +37,23 @@ export async function handleWebhookCall(workspace: Workspace, call: WebhookCall)
   return (await serveWebhookCall(workspace, call)).answer;
 }
 
+/** A call that passed every check before acceptance: the validated request and who sent it. */
+export interface ScreenedCall {
+  readonly request: SendRequest;
+  readonly source: { readonly remoteAddress: string | null; readonly request: string };
+}
+
 /**
- * The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies.
- * The checks run in an order that never reveals more than the caller may know: an unknown URL learns
- * nothing else.
+ * Every check of the contract that comes before acceptance (token, method, content type, size, JSON,
+ * fields), in an order that never reveals more than the caller may know: an unknown URL learns nothing
+ * else. Refusals are written to the attempt log. Engines that let a workflow decide whether to send
+ * (n8n's "Pass to workflow") stop here; serveWebhookCall goes on to accept.
  */
-export async function serveWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookOutcome> {
-  const outcome = (rejection: Rejection, headers: Record<string, string> = {}): WebhookOutcome => ({
-    answer: answer(rejection, headers),
-  });
+export async function screenWebhookCall(
+  workspace: Workspace,
+  call: WebhookCall,
+): Promise<{ readonly ok: true; readonly call: ScreenedCall } | { readonly ok: false; readonly outcome: WebhookOutcome }> {
+  const outcome = (rejection: Rejection, headers: Record<string, string> = {}) => ({ ok: false as const, outcome: { answer: answer(rejection, headers) } });
   const token = workspace.checkToken(call.token);
   if (token === 'unknown') return outcome(reject(404, 'Webhook not found'));
 
@@ -64,17 +73,25 @@ export async function serveWebhookCall(workspace: Workspace, call: WebhookCall):
   }
   const size = typeof call.body === 'string' ? Buffer.byteLength(call.body) : (call.body?.length ?? 0);
   if (size > MAX_BODY_BYTES) {
-    return refuse(reject(413, `The body is ${size} bytes; the limit is ${MAX_BODY_BYTES} bytes (256 KiB).`));
+    // Engines stop reading one byte past the limit, so the real size is unknown: state the limit.
+    return refuse(reject(413, BODY_TOO_LARGE));
   }
 
   const parsed = parseSendRequest(call.body ?? '');
   if (!parsed.ok) return refuse(parsed.rejection);
+  return { ok: true, call: { request: parsed.value, source } };
+}
 
-  const accepted = await workspace.accept(parsed.value, source);
-  if (!accepted.ok) return outcome(accepted.rejection);
+/** The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies. */
+export async function serveWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookOutcome> {
+  const screened = await screenWebhookCall(workspace, call);
+  if (!screened.ok) return screened.outcome;
+  const { request, source } = screened.call;
+  const accepted = await workspace.accept(request, source);
+  if (!accepted.ok) return { answer: answer(accepted.rejection) };
   return {
     answer: { status: 200, headers: {}, body: successBody(accepted.value.messageId) },
-    accepted: { acceptance: accepted.value, request: parsed.value },
+    accepted: { acceptance: accepted.value, request },
   };
 }
 

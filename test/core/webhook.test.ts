@@ -100,7 +100,7 @@ describe('handleWebhookCall: every status of the contract', () => {
     expect(await call({ body })).toEqual({
       status: 413,
       headers: {},
-      body: { status: 413, data: {}, message: `The body is ${Buffer.byteLength(body)} bytes; the limit is 262144 bytes (256 KiB).` },
+      body: { status: 413, data: {}, message: 'The body is larger than the limit of 262144 bytes (256 KiB); send a smaller request.' },
     });
   });
 
