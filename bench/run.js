@@ -1,6 +1,6 @@
-// `npm run bench`: runs every benchmark in one process and rewrites BENCHMARKS.md with the results.
-// Pass benchmark names to run a subset (the file then only gets those rows).
-const { writeFileSync } = require('node:fs');
+// `npm run bench`: runs every benchmark in one process and writes BENCHMARKS.md with the results.
+// Pass benchmark names to run a subset: their rows are replaced, the other rows are kept as they were.
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const os = require('node:os');
 const core = require('./core');
@@ -27,19 +27,28 @@ async function main() {
     for (const row of results) rows.push({ ...row, command: `npm run bench -- ${name}` });
     console.log(results.map((row) => `${row.figure} (goal ${row.goal}: ${row.met ? 'met' : 'NOT met'})`).join('; '));
   }
+  const file = join(__dirname, '..', 'BENCHMARKS.md');
+  const ran = new Set(names.map((name) => `\`npm run bench -- ${name}\``));
+  const kept = existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('| ') && !line.startsWith('| benchmark') && ![...ran].some((command) => line.includes(command)))
+    : [];
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const lines = [
     '# Benchmarks',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}, by \`npm run bench\` (all rows in one run;`,
-    'ratios compare two things measured in the same process, since the machine is shared and noisy).',
+    `Last written ${new Date().toISOString().slice(0, 10)} on ${machine}. \`npm run bench\` runs every row;`,
+    'each row comes from the command beside it, and each ratio compares two things measured in that same run',
+    '(the machine is shared and noisy, so absolute figures move more than ratios).',
     '',
     '| benchmark | result | goal | met | command |',
     '|---|---|---|---|---|',
+    ...kept,
     ...rows.map((row) => `| ${row.name} | ${row.figure} | ${row.goal} | ${row.met ? 'yes' : '**no**'} | \`${row.command}\` |`),
     '',
   ];
-  writeFileSync(join(__dirname, '..', 'BENCHMARKS.md'), lines.join('\n'));
+  writeFileSync(file, lines.join('\n'));
 }
 
 main().catch((error) => {
