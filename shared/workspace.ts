@@ -1,27 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { checkAttachedFile, detectMediaType, downloadAttachment, type AttachedFileInput } from './attachments';
+import { type AccountConnection, AccountRuntime, type BaileysAccountsOptions, type LinkOptions } from './accounts/account-runtime';
+import { checkAttachedFile, type AttachedFileInput } from './attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from './attachments/types';
 import { errorBody, successBody } from './contract/responses';
 import type { SendRequest } from './contract/types';
-import { AccountDispatcher, type DispatchOptions } from './dispatch/dispatcher';
-import { DEFAULT_LOGGED_OUT_TTL_MS, LoggedOutExpiry } from './dispatch/logged-out-expiry';
 import { DEFAULT_GAP, type GapRange, type SendCaps } from './dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from './dispatch/retry';
-import type { Account, AccountState, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from './model';
-import { normalizePhone } from './contract/phone';
+import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from './model';
 import { newMessageId, pooledRandomBytes } from './outbox/message-id';
 import { describeShortfall, periodKeyAt, unitsFor } from './quota';
 import { ChatDirectory } from './recipients/directory';
 import { resolveRecipient } from './recipients/resolve';
 import { fail, ok, reject, type Rejection, type Result } from './rejection';
 import type { NewMessage, QuotaPolicy, WorkspaceStore } from './store/types';
-import { DryRunTransport } from './transport/dry-run';
-import { TransportError, type Transport } from './transport/types';
-import type { SocketFactory } from './transport/baileys/baileys-module';
-import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from './transport/baileys/connection';
-import { LinkHandle, type LinkedIdentity } from './transport/baileys/linking';
-import { realClock, type Clock } from './transport/baileys/timeouts';
+import type { LinkHandle } from './transport/baileys/linking';
+import type { Transport } from './transport/types';
 import { newWebhookToken, WebhookSecret } from './webhook-token';
+
+export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from './accounts/account-runtime';
 
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
@@ -64,28 +60,6 @@ export interface Acceptance {
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
 
-export interface BaileysAccountsOptions extends BaileysConnectionOptions {
-  /** How long queued messages wait for a logged-out account to be linked again; then they fail and are refunded. */
-  readonly loggedOutTtlMs?: number;
-  readonly makeSocket?: SocketFactory;
-  readonly clock?: Clock;
-}
-
-export interface LinkOptions {
-  /** Link by pairing code for this phone (international format) instead of by QR. */
-  readonly pairingPhone?: string;
-}
-
-/** An account and its connection, as engines show it. */
-export interface AccountConnection {
-  readonly account: Account;
-  /** Null when this workspace does not connect the account (opened with `connectAccounts: false`). */
-  readonly state: AccountState | null;
-  /** Why it is paused, logged out, replaced or reconnecting, in one sentence. */
-  readonly detail: string | null;
-  readonly pausedUntil: number | null;
-}
-
 const REQUEST_LOG_LIMIT = 4096;
 /** Default allowance: generous, since the owner's own phone pays nothing per message. */
 const DEFAULT_QUOTA: QuotaPolicy = { period: 'daily', allowance: 1000 };
@@ -96,19 +70,12 @@ const DEFAULT_QUOTA: QuotaPolicy = { period: 'daily', allowance: 1000 };
  */
 export class Workspace {
   private readonly events = new EventEmitter();
-  private readonly dispatchers = new Map<string, AccountDispatcher>();
-  private readonly transports = new Map<string, Transport>();
+  private readonly runtime: AccountRuntime;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly randomBytes: (size: number) => Buffer;
   private readonly quotaPolicy: QuotaPolicy;
-  private readonly dispatch: DispatchOptions;
   private readonly downloadPolicy: DownloadPolicy;
-  private readonly expiry: LoggedOutExpiry;
-  private readonly links = new Set<BaileysConnection>();
-  private readonly unwatchState = new Map<string, () => void>();
-  private accountWrites: Promise<void> = Promise.resolve();
-  private accountList: Account[] = [];
   private webhook!: WebhookState;
   private secret!: WebhookSecret;
   private closed = false;
@@ -122,26 +89,26 @@ export class Workspace {
     this.random = options.random ?? Math.random;
     this.randomBytes = options.randomBytes ?? pooledRandomBytes;
     this.quotaPolicy = { ...DEFAULT_QUOTA, ...options.quota };
-    this.dispatch = {
-      gap: options.pacing?.gap ?? DEFAULT_GAP,
-      caps: options.pacing?.caps ?? {},
-      retry: options.retry ?? DEFAULT_RETRY,
-      refundDelayMs: options.quota?.refundDelayMs ?? 0,
-    };
     this.downloadPolicy = { ...DEFAULT_DOWNLOAD_POLICY, ...options.download };
-    this.expiry = new LoggedOutExpiry({
-      outbox: store.outbox,
-      ttlMs: options.baileys?.loggedOutTtlMs ?? DEFAULT_LOGGED_OUT_TTL_MS,
-      refundDelayMs: this.dispatch.refundDelayMs,
-      now: this.now,
-      timers: options.baileys?.clock ?? realClock,
-      onFailed: (messages, reason) => {
-        const at = this.now();
-        for (const message of messages) {
-          this.emit({ messageId: message.id, requestId: message.requestId, accountId: message.accountId, status: 'failed', reason, at });
-        }
+    this.runtime = new AccountRuntime({
+      store,
+      directory,
+      dispatch: {
+        gap: options.pacing?.gap ?? DEFAULT_GAP,
+        caps: options.pacing?.caps ?? {},
+        retry: options.retry ?? DEFAULT_RETRY,
+        refundDelayMs: options.quota?.refundDelayMs ?? 0,
       },
-      onError: (error) => this.reportError(error),
+      downloadPolicy: this.downloadPolicy,
+      openTransport: options.openTransport,
+      baileys: options.baileys,
+      connectAccounts: options.connectAccounts !== false,
+      now: this.now,
+      random: this.random,
+      randomBytes: this.randomBytes,
+      emitMessage: (change) => this.events.emit('message', change),
+      emitAccount: (connection) => this.events.emit('account', connection),
+      reportError: (error) => this.reportError(error),
     });
     this.events.setMaxListeners(0);
   }
@@ -157,8 +124,7 @@ export class Workspace {
   private async start(): Promise<void> {
     this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
     await this.store.outbox.recoverInFlight(this.now());
-    this.accountList = await this.store.accounts.list();
-    if (this.options.connectAccounts !== false) for (const account of this.accountList) this.connect(account);
+    await this.runtime.start();
     this.events.on('message', (change: MessageChange) => void this.recordOutcome(change));
   }
 
@@ -198,7 +164,7 @@ export class Workspace {
   async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput): Promise<Result<Acceptance>> {
     const file = this.checkAttached(request, attached);
     if (!file.ok) return this.refuse(file.rejection, source, request);
-    const resolved = resolveRecipient(request, this.accountList, this.directory);
+    const resolved = resolveRecipient(request, this.runtime.list, this.directory);
     if (!resolved.ok) return this.refuse(resolved.rejection, source, request);
     const { account, jid } = resolved.value;
 
@@ -227,10 +193,9 @@ export class Workspace {
     if (!outcome.accepted) return this.refuse(reject(429, describeShortfall(outcome.available, outcome.needed)), source, request);
 
     for (const message of messages) {
-      this.emit({ messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at: now });
+      this.events.emit('message', { messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at: now } satisfies MessageChange);
     }
-    this.dispatchers.get(account.id)?.wake();
-    this.expiry.queued(account.id, now);
+    this.runtime.queued(account.id, now);
     return ok({ messageId: requestId, messages, account, units });
   }
 
@@ -274,24 +239,16 @@ export class Workspace {
   // ---- accounts and chats ---------------------------------------------------------------------------
 
   accounts(): readonly Account[] {
-    return this.accountList;
+    return this.runtime.list;
   }
 
   /** A dry-run account records messages instead of sending them (see DryRunTransport). */
-  async addDryRunAccount(phone: string, name: string | null = null): Promise<Account> {
-    const now = this.now();
-    const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
-    await this.store.accounts.put(account);
-    this.accountList = await this.store.accounts.list();
-    this.connect(account);
-    return account;
+  addDryRunAccount(phone: string, name: string | null = null): Promise<Account> {
+    return this.runtime.addDryRun(phone, name);
   }
 
-  async removeAccount(id: string): Promise<void> {
-    await this.disconnect(id);
-    this.expiry.unwatch(id);
-    await this.store.accounts.remove(id);
-    this.accountList = await this.store.accounts.list();
+  removeAccount(id: string): Promise<void> {
+    return this.runtime.remove(id);
   }
 
   async addChats(accountId: string, chats: readonly ChatInput[]): Promise<Chat[]> {
@@ -306,50 +263,21 @@ export class Workspace {
    * confirms; linking the phone of an existing account (a relink) keeps that account and its queue.
    */
   startLink(options: LinkOptions = {}): LinkHandle {
-    let pairingPhone: string | undefined;
-    if (options.pairingPhone !== undefined) {
-      const phone = normalizePhone(options.pairingPhone);
-      if (!phone.ok) throw new Error(`The pairing phone "${options.pairingPhone}" is not a phone number in international format, e.g. +14151231234.`);
-      pairingPhone = phone.digits;
-    }
-    const tempId = `link-${this.randomBytes(8).toString('hex')}`;
-    const connection = this.newConnection(tempId, null, { kind: 'link', ...(pairingPhone ? { pairingPhone } : {}) });
-    this.links.add(connection);
-    const handle = new LinkHandle(connection, (identity) => this.completeLink(tempId, identity));
-    handle.linked
-      .catch(() => this.store.auth.clear(tempId).catch(() => undefined))
-      .finally(() => this.links.delete(connection));
-    void connection.start();
-    return handle;
+    return this.runtime.startLink(options);
   }
 
   /** Logs the device out on WhatsApp, erases its auth state and removes the account; its queued messages fail and are refunded. */
-  async unlink(accountId: string): Promise<void> {
-    const transport = this.transports.get(accountId);
-    // The logout closes the socket with 401: that is no news to record, the account is going away.
-    this.unwatchState.get(accountId)?.();
-    this.unwatchState.delete(accountId);
-    if (transport instanceof BaileysConnection) await transport.logout();
-    await this.accountWrites;
-    await this.removeAccount(accountId);
-    await this.store.auth.clear(accountId);
-    const now = this.now();
-    const reason = 'The WhatsApp account was unlinked before this message was sent';
-    const { failed } = await this.store.outbox.expireQueued(accountId, Number.MAX_SAFE_INTEGER, reason, now, now + this.dispatch.refundDelayMs);
-    for (const message of failed) this.emit({ messageId: message.id, requestId: message.requestId, accountId, status: 'failed', reason, at: now });
+  unlink(accountId: string): Promise<void> {
+    return this.runtime.unlink(accountId);
   }
 
   /** Every account with its connection state. */
   connections(): AccountConnection[] {
-    return this.accountList.map((account) => this.connection(account.id)!);
+    return this.runtime.connections();
   }
 
   connection(accountId: string): AccountConnection | undefined {
-    const account = this.accountList.find((candidate) => candidate.id === accountId);
-    if (!account) return undefined;
-    const transport = this.transports.get(accountId);
-    const info = transport instanceof BaileysConnection ? transport.connectionInfo() : undefined;
-    return { account, state: transport?.state ?? null, detail: info?.detail ?? null, pausedUntil: info?.pausedUntil ?? null };
+    return this.runtime.connection(accountId);
   }
 
   /** Called when an account's connection state changes (after its record is updated). */
@@ -360,39 +288,12 @@ export class Workspace {
 
   /** Lifts a pause (restriction, message cap) early; false when the account has no such connection. */
   resumeAccount(accountId: string): boolean {
-    const transport = this.transports.get(accountId);
-    if (!(transport instanceof BaileysConnection)) return false;
-    transport.resume();
-    return true;
+    return this.runtime.resume(accountId);
   }
 
   /** Reconnects now: after another client replaced this one (440), or to skip a backoff. */
   reconnectAccount(accountId: string): boolean {
-    const transport = this.transports.get(accountId);
-    if (!(transport instanceof BaileysConnection)) return false;
-    transport.reconnect();
-    return true;
-  }
-
-  private async completeLink(tempId: string, identity: LinkedIdentity): Promise<Account> {
-    const now = this.now();
-    const existing = (await this.store.accounts.list()).find((account) => account.phone === identity.phone);
-    const id = existing?.id ?? `wa-${identity.phone}`;
-    if (existing) await this.disconnect(existing.id);
-    await this.store.auth.move(tempId, id);
-    const account: Account = {
-      id,
-      kind: 'baileys',
-      phone: identity.phone,
-      name: identity.name ?? existing?.name ?? null,
-      createdAt: existing?.createdAt ?? now,
-      connectedAt: now,
-      active: true,
-    };
-    this.expiry.unwatch(id);
-    await this.updateAccount(account);
-    if (this.options.connectAccounts !== false && !this.closed) this.connect(account);
-    return account;
+    return this.runtime.reconnect(accountId);
   }
 
   // ---- reading state --------------------------------------------------------------------------------
@@ -424,128 +325,15 @@ export class Workspace {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.expiry.close();
-    await Promise.all([...this.links].map((link) => link.close()));
-    await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
-    await Promise.all([...this.transports.values()].map((transport) => transport.close()));
-    this.dispatchers.clear();
-    this.transports.clear();
-    // An account update a connection started must land before the store closes.
-    await this.accountWrites;
+    await this.runtime.close();
     this.events.removeAllListeners();
     await this.store.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  private connect(account: Account): void {
-    const transport =
-      account.kind === 'dry-run'
-        ? new DryRunTransport(account.id, account.phone, this.store.dryRun, this.now)
-        : (this.options.openTransport?.(account) ?? this.openConnection(account));
-    const dispatcher = new AccountDispatcher(account.id, this.dispatch, {
-      outbox: this.store.outbox,
-      transport,
-      download: (url, fileName) => downloadAttachment(url, fileName, this.downloadPolicy),
-      loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
-      now: this.now,
-      random: this.random,
-      onChange: (change) => this.emit(change),
-      onError: (error) => this.reportError(error),
-    });
-    this.transports.set(account.id, transport);
-    this.dispatchers.set(account.id, dispatcher);
-    if (account.kind !== 'dry-run') {
-      this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
-      if (transport instanceof BaileysConnection) void transport.start();
-    }
-    dispatcher.wake();
-  }
-
-  /** Closes an account's sending and connection, keeping the account and its queue. */
-  private async disconnect(id: string): Promise<void> {
-    this.unwatchState.get(id)?.();
-    this.unwatchState.delete(id);
-    await this.dispatchers.get(id)?.close();
-    await this.transports.get(id)?.close();
-    this.dispatchers.delete(id);
-    this.transports.delete(id);
-  }
-
-  private openConnection(account: Account): BaileysConnection {
-    return this.newConnection(account.id, account.phone, { kind: 'connect' });
-  }
-
-  private newConnection(accountId: string, phone: string | null, mode: ConnectionMode): BaileysConnection {
-    const { loggedOutTtlMs: _ttl, makeSocket, clock, ...options } = this.options.baileys ?? {};
-    return new BaileysConnection(
-      options,
-      {
-        accountId,
-        phone,
-        auth: this.store.auth,
-        // Synced chats get their chat ids here; a push name never replaces a name the directory shows.
-        directory: {
-          upsert: async (chats) => {
-            await this.addChats(accountId, chats);
-          },
-          nameOf: (jid) => {
-            const chat = this.directory.findByJid(accountId, jid);
-            return chat ? chat.name : undefined;
-          },
-        },
-        messageText: async (id) => (await this.store.outbox.get(id))?.text ?? undefined,
-        ...(makeSocket ? { makeSocket } : {}),
-        ...(clock ? { clock } : {}),
-        random: this.random,
-        onError: (error) => this.reportError(error),
-      },
-      mode,
-    );
-  }
-
-  /** Persists what a connection learns: phone and connect time when it opens, inactive when logged out. */
-  private accountStateChanged(accountId: string, transport: Transport, state: AccountState): void {
-    this.accountWrites = this.accountWrites
-      .then(async () => {
-        const account = this.accountList.find((candidate) => candidate.id === accountId);
-        if (!account || this.closed) return;
-        if (state === 'open') {
-          this.expiry.unwatch(accountId);
-          const name = transport instanceof BaileysConnection ? (transport.name ?? account.name) : account.name;
-          await this.updateAccount({ ...account, phone: transport.phone ?? account.phone, name, connectedAt: this.now(), active: true });
-        } else if (state === 'logged_out') {
-          if (account.active) await this.updateAccount({ ...account, active: false });
-          const device = await this.store.auth.readDeviceState(accountId);
-          this.expiry.watch(accountId, device.loggedOutAt ?? this.now());
-        }
-      })
-      .catch((error: unknown) => this.reportError(error))
-      .finally(() => {
-        const connection = this.connection(accountId);
-        if (connection && !this.closed) this.events.emit('account', connection);
-      });
-  }
-
-  private async updateAccount(account: Account): Promise<void> {
-    await this.store.accounts.put(account);
-    this.accountList = await this.store.accounts.list();
-  }
-
-  /** An attached file's bytes, typed as they were at acceptance. */
-  private async loadAttachment(messageId: string, fileName: string): Promise<DownloadedFile> {
-    const stored = await this.store.outbox.attachment(messageId);
-    if (!stored) throw new TransportError('permanent', 'the attached file is no longer stored');
-    const type = detectMediaType(stored.data, stored.mimetype, fileName);
-    return { buffer: stored.data, mimetype: type.mimetype, kind: type.kind, fileName, finalUrl: '' };
-  }
-
   private reportError(error: unknown): void {
     (this.options.onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
-  }
-
-  private emit(change: MessageChange): void {
-    this.events.emit('message', change);
   }
 
   private async recordOutcome(change: MessageChange): Promise<void> {

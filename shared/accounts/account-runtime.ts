@@ -1,0 +1,327 @@
+import { detectMediaType, downloadAttachment } from '../attachments';
+import type { DownloadedFile, DownloadPolicy } from '../attachments/types';
+import { normalizePhone } from '../contract/phone';
+import { AccountDispatcher, type DispatchOptions } from '../dispatch/dispatcher';
+import { DEFAULT_LOGGED_OUT_TTL_MS, LoggedOutExpiry } from '../dispatch/logged-out-expiry';
+import type { Account, AccountState, MessageChange } from '../model';
+import type { ChatDirectory } from '../recipients/directory';
+import type { WorkspaceStore } from '../store/types';
+import type { SocketFactory } from '../transport/baileys/baileys-module';
+import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from '../transport/baileys/connection';
+import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
+import { realClock, type Clock } from '../transport/baileys/timeouts';
+import { DryRunTransport } from '../transport/dry-run';
+import { TransportError, type Transport } from '../transport/types';
+
+export interface BaileysAccountsOptions extends BaileysConnectionOptions {
+  /** How long queued messages wait for a logged-out account to be linked again; then they fail and are refunded. */
+  readonly loggedOutTtlMs?: number;
+  readonly makeSocket?: SocketFactory;
+  readonly clock?: Clock;
+}
+
+export interface LinkOptions {
+  /** Link by pairing code for this phone (international format) instead of by QR. */
+  readonly pairingPhone?: string;
+}
+
+/** An account and its connection, as engines show it. */
+export interface AccountConnection {
+  readonly account: Account;
+  /** Null when this workspace does not connect the account (opened with `connectAccounts: false`). */
+  readonly state: AccountState | null;
+  /** Why it is paused, logged out, replaced or reconnecting, in one sentence. */
+  readonly detail: string | null;
+  readonly pausedUntil: number | null;
+}
+
+export interface AccountRuntimeDeps {
+  readonly store: WorkspaceStore;
+  readonly directory: ChatDirectory;
+  readonly dispatch: DispatchOptions;
+  readonly downloadPolicy: DownloadPolicy;
+  readonly openTransport: ((account: Account) => Transport) | undefined;
+  readonly baileys: BaileysAccountsOptions | undefined;
+  /** False when this process must not open sockets (a command-line link beside a running engine). */
+  readonly connectAccounts: boolean;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly randomBytes: (size: number) => Buffer;
+  readonly emitMessage: (change: MessageChange) => void;
+  readonly emitAccount: (connection: AccountConnection) => void;
+  readonly reportError: (error: unknown) => void;
+}
+
+/**
+ * A workspace's accounts at run time: each account's transport (dry-run, Baileys, or a test's) and
+ * dispatcher, linking and unlinking, connection states written back to the store, and the expiry of
+ * queues whose account was logged out.
+ */
+export class AccountRuntime {
+  private readonly dispatchers = new Map<string, AccountDispatcher>();
+  private readonly transports = new Map<string, Transport>();
+  private readonly expiry: LoggedOutExpiry;
+  private readonly links = new Set<BaileysConnection>();
+  private readonly unwatchState = new Map<string, () => void>();
+  private readonly now: () => number;
+  private accountWrites: Promise<void> = Promise.resolve();
+  private accountList: Account[] = [];
+  private closed = false;
+
+  constructor(private readonly deps: AccountRuntimeDeps) {
+    this.now = deps.now;
+    this.expiry = new LoggedOutExpiry({
+      outbox: deps.store.outbox,
+      ttlMs: deps.baileys?.loggedOutTtlMs ?? DEFAULT_LOGGED_OUT_TTL_MS,
+      refundDelayMs: deps.dispatch.refundDelayMs,
+      now: deps.now,
+      timers: deps.baileys?.clock ?? realClock,
+      onFailed: (messages, reason) => {
+        const at = deps.now();
+        for (const message of messages) {
+          deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: message.accountId, status: 'failed', reason, at });
+        }
+      },
+      onError: (error) => deps.reportError(error),
+    });
+  }
+
+  /** Loads the accounts and, unless told not to, connects each one. */
+  async start(): Promise<void> {
+    this.accountList = await this.deps.store.accounts.list();
+    if (this.deps.connectAccounts) for (const account of this.accountList) this.connect(account);
+  }
+
+  get list(): readonly Account[] {
+    return this.accountList;
+  }
+
+  /** A message was queued for the account: its dispatcher may send, and a logged-out queue is watched. */
+  queued(accountId: string, now: number): void {
+    this.dispatchers.get(accountId)?.wake();
+    this.expiry.queued(accountId, now);
+  }
+
+  /** A dry-run account records messages instead of sending them (see DryRunTransport). */
+  async addDryRun(phone: string, name: string | null = null): Promise<Account> {
+    const now = this.now();
+    const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
+    await this.deps.store.accounts.put(account);
+    this.accountList = await this.deps.store.accounts.list();
+    this.connect(account);
+    return account;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.disconnect(id);
+    this.expiry.unwatch(id);
+    await this.deps.store.accounts.remove(id);
+    this.accountList = await this.deps.store.accounts.list();
+  }
+
+  /**
+   * Links a phone: by QR (the handle emits each QR as text and PNG data URL as Baileys rotates it) or
+   * by pairing code for `pairingPhone`. `handle.linked` resolves with the account once the phone
+   * confirms; linking the phone of an existing account (a relink) keeps that account and its queue.
+   */
+  startLink(options: LinkOptions = {}): LinkHandle {
+    let pairingPhone: string | undefined;
+    if (options.pairingPhone !== undefined) {
+      const phone = normalizePhone(options.pairingPhone);
+      if (!phone.ok) throw new Error(`The pairing phone "${options.pairingPhone}" is not a phone number in international format, e.g. +14151231234.`);
+      pairingPhone = phone.digits;
+    }
+    const tempId = `link-${this.deps.randomBytes(8).toString('hex')}`;
+    const connection = this.newConnection(tempId, null, { kind: 'link', ...(pairingPhone ? { pairingPhone } : {}) });
+    this.links.add(connection);
+    const handle = new LinkHandle(connection, (identity) => this.completeLink(tempId, identity));
+    handle.linked
+      .catch(() => this.deps.store.auth.clear(tempId).catch(() => undefined))
+      .finally(() => this.links.delete(connection));
+    void connection.start();
+    return handle;
+  }
+
+  /** Logs the device out on WhatsApp, erases its auth state and removes the account; its queued messages fail and are refunded. */
+  async unlink(accountId: string): Promise<void> {
+    const transport = this.transports.get(accountId);
+    // The logout closes the socket with 401: that is no news to record, the account is going away.
+    this.unwatchState.get(accountId)?.();
+    this.unwatchState.delete(accountId);
+    if (transport instanceof BaileysConnection) await transport.logout();
+    await this.accountWrites;
+    await this.remove(accountId);
+    await this.deps.store.auth.clear(accountId);
+    const now = this.now();
+    const reason = 'The WhatsApp account was unlinked before this message was sent';
+    const { failed } = await this.deps.store.outbox.expireQueued(accountId, Number.MAX_SAFE_INTEGER, reason, now, now + this.deps.dispatch.refundDelayMs);
+    for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId, status: 'failed', reason, at: now });
+  }
+
+  /** Every account with its connection state. */
+  connections(): AccountConnection[] {
+    return this.list.map((account) => this.connection(account.id)!);
+  }
+
+  connection(accountId: string): AccountConnection | undefined {
+    const account = this.list.find((candidate) => candidate.id === accountId);
+    if (!account) return undefined;
+    const transport = this.transports.get(accountId);
+    const info = transport instanceof BaileysConnection ? transport.connectionInfo() : undefined;
+    return { account, state: transport?.state ?? null, detail: info?.detail ?? null, pausedUntil: info?.pausedUntil ?? null };
+  }
+
+  /** Lifts a pause (restriction, message cap) early; false when the account has no such connection. */
+  resume(accountId: string): boolean {
+    const transport = this.transports.get(accountId);
+    if (!(transport instanceof BaileysConnection)) return false;
+    transport.resume();
+    return true;
+  }
+
+  /** Reconnects now: after another client replaced this one (440), or to skip a backoff. */
+  reconnect(accountId: string): boolean {
+    const transport = this.transports.get(accountId);
+    if (!(transport instanceof BaileysConnection)) return false;
+    transport.reconnect();
+    return true;
+  }
+
+  private async completeLink(tempId: string, identity: LinkedIdentity): Promise<Account> {
+    const now = this.now();
+    const existing = (await this.deps.store.accounts.list()).find((account) => account.phone === identity.phone);
+    const id = existing?.id ?? `wa-${identity.phone}`;
+    if (existing) await this.disconnect(existing.id);
+    await this.deps.store.auth.move(tempId, id);
+    const account: Account = {
+      id,
+      kind: 'baileys',
+      phone: identity.phone,
+      name: identity.name ?? existing?.name ?? null,
+      createdAt: existing?.createdAt ?? now,
+      connectedAt: now,
+      active: true,
+    };
+    this.expiry.unwatch(id);
+    await this.updateAccount(account);
+    if (this.deps.connectAccounts && !this.closed) this.connect(account);
+    return account;
+  }
+
+  private connect(account: Account): void {
+    const transport =
+      account.kind === 'dry-run'
+        ? new DryRunTransport(account.id, account.phone, this.deps.store.dryRun, this.now)
+        : (this.deps.openTransport?.(account) ?? this.openConnection(account));
+    const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
+      outbox: this.deps.store.outbox,
+      transport,
+      download: (url, fileName) => downloadAttachment(url, fileName, this.deps.downloadPolicy),
+      loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
+      now: this.now,
+      random: this.deps.random,
+      onChange: (change) => this.deps.emitMessage(change),
+      onError: (error) => this.deps.reportError(error),
+    });
+    this.transports.set(account.id, transport);
+    this.dispatchers.set(account.id, dispatcher);
+    if (account.kind !== 'dry-run') {
+      this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
+      if (transport instanceof BaileysConnection) void transport.start();
+    }
+    dispatcher.wake();
+  }
+
+  /** Closes an account's sending and connection, keeping the account and its queue. */
+  private async disconnect(id: string): Promise<void> {
+    this.unwatchState.get(id)?.();
+    this.unwatchState.delete(id);
+    await this.dispatchers.get(id)?.close();
+    await this.transports.get(id)?.close();
+    this.dispatchers.delete(id);
+    this.transports.delete(id);
+  }
+
+  private openConnection(account: Account): BaileysConnection {
+    return this.newConnection(account.id, account.phone, { kind: 'connect' });
+  }
+
+  private newConnection(accountId: string, phone: string | null, mode: ConnectionMode): BaileysConnection {
+    const { loggedOutTtlMs: _ttl, makeSocket, clock, ...options } = this.deps.baileys ?? {};
+    return new BaileysConnection(
+      options,
+      {
+        accountId,
+        phone,
+        auth: this.deps.store.auth,
+        // Synced chats get their chat ids here; a push name never replaces a name the directory shows.
+        directory: {
+          upsert: async (chats) => {
+            await this.deps.directory.upsert(accountId, chats, this.now());
+          },
+          nameOf: (jid) => {
+            const chat = this.deps.directory.findByJid(accountId, jid);
+            return chat ? chat.name : undefined;
+          },
+        },
+        messageText: async (id) => (await this.deps.store.outbox.get(id))?.text ?? undefined,
+        ...(makeSocket ? { makeSocket } : {}),
+        ...(clock ? { clock } : {}),
+        random: this.deps.random,
+        onError: (error) => this.deps.reportError(error),
+      },
+      mode,
+    );
+  }
+
+  /** Persists what a connection learns: phone and connect time when it opens, inactive when logged out. */
+  private accountStateChanged(accountId: string, transport: Transport, state: AccountState): void {
+    this.accountWrites = this.accountWrites
+      .then(async () => {
+        const account = this.list.find((candidate) => candidate.id === accountId);
+        if (!account || this.closed) return;
+        if (state === 'open') {
+          this.expiry.unwatch(accountId);
+          const name = transport instanceof BaileysConnection ? (transport.name ?? account.name) : account.name;
+          await this.updateAccount({ ...account, phone: transport.phone ?? account.phone, name, connectedAt: this.now(), active: true });
+        } else if (state === 'logged_out') {
+          if (account.active) await this.updateAccount({ ...account, active: false });
+          const device = await this.deps.store.auth.readDeviceState(accountId);
+          this.expiry.watch(accountId, device.loggedOutAt ?? this.now());
+        }
+      })
+      .catch((error: unknown) => this.deps.reportError(error))
+      .finally(() => {
+        const connection = this.connection(accountId);
+        if (connection && !this.closed) this.deps.emitAccount(connection);
+      });
+  }
+
+  private async updateAccount(account: Account): Promise<void> {
+    await this.deps.store.accounts.put(account);
+    this.accountList = await this.deps.store.accounts.list();
+  }
+
+  /** An attached file's bytes, typed as they were at acceptance. */
+  private async loadAttachment(messageId: string, fileName: string): Promise<DownloadedFile> {
+    const stored = await this.deps.store.outbox.attachment(messageId);
+    if (!stored) throw new TransportError('permanent', 'the attached file is no longer stored');
+    const type = detectMediaType(stored.data, stored.mimetype, fileName);
+    return { buffer: stored.data, mimetype: type.mimetype, kind: type.kind, fileName, finalUrl: '' };
+  }
+
+
+  /** Stops sending (the send in progress is recorded first) and closes every connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.expiry.close();
+    await Promise.all([...this.links].map((link) => link.close()));
+    await Promise.all([...this.dispatchers.values()].map((dispatcher) => dispatcher.close()));
+    await Promise.all([...this.transports.values()].map((transport) => transport.close()));
+    this.dispatchers.clear();
+    this.transports.clear();
+    // An account update a connection started must land before the store closes.
+    await this.accountWrites;
+  }
+}
