@@ -1,26 +1,8 @@
 import { parseSendRequest } from '../../shared/contract';
 import { rejectionOf, valueOf } from './helpers';
+import { SEED_EXAMPLE_1 as EXAMPLE_1, SEED_EXAMPLE_2 as EXAMPLE_2, SEED_EXAMPLE_2_CORRECTED } from '../support/seed-examples';
 
-// Copied byte for byte from the seed (shared/seed/000_353e78fd53ea9f31.txt), including the non-breaking
-// spaces the web page left after some commas, written here as \u00a0 so they stay visible.
-const EXAMPLE_1 = [
-  '{',
-  '"action": "send",',
-  '"whatsapp account phone" : "+15105566777",\u00a0',
-  '"phone": "+14151231234",\u00a0',
-  '"text": "lorem ipsum"',
-  '}',
-].join('\n');
 
-const EXAMPLE_2 = [
-  '{',
-  '"action": "send",\u00a0',
-  '"chat_id": "77234",\u00a0',
-  '"text": "lorem ipsum"',
-  '"file_url" : "https://timelines.ai/logo.png",',
-  '"file_name" : "logo.png"',
-  '}',
-].join('\n');
 
 describe("the seed's examples", () => {
   test('Example 1 sends to a phone from the account named with spaces in its key', () => {
@@ -45,7 +27,7 @@ describe("the seed's examples", () => {
   });
 
   test('Example 2 with the comma added sends the file to the chat', () => {
-    const fixed = EXAMPLE_2.replace('"text": "lorem ipsum"', '"text": "lorem ipsum",');
+    const fixed = SEED_EXAMPLE_2_CORRECTED;
     expect(valueOf(parseSendRequest(fixed))).toEqual({
       text: 'lorem ipsum',
       file: { url: 'https://timelines.ai/logo.png', name: 'logo.png' },

@@ -1,8 +1,8 @@
 import { handleWebhookCall, type WebhookCall } from '../../shared/webhook';
 import { until } from '../support/fake-transport';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
+import { SEED_EXAMPLE_1, SEED_EXAMPLE_2 } from '../support/seed-examples';
 
-const SEED_EXAMPLE_1 = '{\n"action": "send",\n"whatsapp account phone" : "+15105566777", \n"phone": "+14151231234", \n"text": "lorem ipsum"\n}';
 
 describe('handleWebhookCall: every status of the contract', () => {
   let t: TestWorkspace;
@@ -45,7 +45,7 @@ describe('handleWebhookCall: every status of the contract', () => {
   });
 
   it("200: the seed's Example 1 as printed, from the named account", async () => {
-    const answer = await call({ body: SEED_EXAMPLE_1.replaceAll(' \n', '\u00a0\n') });
+    const answer = await call({ body: SEED_EXAMPLE_1 });
     expect(answer.status).toBe(200);
     const id = (answer.body as { data: { message_id: string } }).data.message_id.slice('wa_backend:'.length);
     expect(await t.workspace.message(id)).toMatchObject({ accountId: 'dry-run-15105566777', recipient: { field: 'phone', value: '14151231234' } });
@@ -105,8 +105,7 @@ describe('handleWebhookCall: every status of the contract', () => {
   });
 
   it("400: the seed's Example 2 as printed says where the JSON breaks", async () => {
-    const example2 = '{\n"action": "send", \n"chat_id": "77234", \n"text": "lorem ipsum"\n"file_url" : "https://timelines.ai/logo.png",\n"file_name" : "logo.png"\n}';
-    expect(await call({ body: example2 })).toEqual({
+    expect(await call({ body: SEED_EXAMPLE_2 })).toEqual({
       status: 400,
       headers: {},
       body: { status: 400, data: {}, message: "The body is not valid JSON: expected ',' or '}' after property value at line 5, column 1." },

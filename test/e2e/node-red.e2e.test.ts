@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { SEED_EXAMPLE_1 as EXAMPLE_1, SEED_EXAMPLE_2 as EXAMPLE_2, SEED_EXAMPLE_2_CORRECTED } from '../support/seed-examples';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,17 +16,6 @@ const PACKAGE = '@wahook/n8n-nodes-whatsapp';
 const ACCOUNT_ID = 'dry-run-15105566777';
 const GROUP_JID = '120363041234577234@g.us';
 
-// The seed's examples byte for byte, with the non-breaking spaces the page left after some commas.
-const EXAMPLE_1 = ['{', '"action": "send",', '"whatsapp account phone" : "+15105566777",\u00a0', '"phone": "+14151231234",\u00a0', '"text": "lorem ipsum"', '}'].join('\n');
-const EXAMPLE_2 = [
-  '{',
-  '"action": "send",\u00a0',
-  '"chat_id": "77234",\u00a0',
-  '"text": "lorem ipsum"',
-  '"file_url" : "https://timelines.ai/logo.png",',
-  '"file_name" : "logo.png"',
-  '}',
-].join('\n');
 
 // A 1×1 PNG, served by a local file server (the contract workspace allows private file URLs).
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPgPAAEDAQAIicLsAAAAAElFTkSuQmCC', 'base64');
@@ -169,7 +159,7 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
     expect(printed.status).toBe(400);
     expect(printed.body).toEqual({ status: 400, data: {}, message: "The body is not valid JSON: expected ',' or '}' after property value at line 5, column 1." });
 
-    const fixed = await post(contractToken, Buffer.from(EXAMPLE_2.replace('"text": "lorem ipsum"', '"text": "lorem ipsum",'), 'utf8'));
+    const fixed = await post(contractToken, Buffer.from(SEED_EXAMPLE_2_CORRECTED, 'utf8'));
     expect(fixed.status).toBe(200);
     const id = idOf(fixed);
     // The text goes to the group; timelines.ai is not reachable from here, so the file part fails (and is refunded).
