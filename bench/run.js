@@ -5,6 +5,7 @@ const { join } = require('node:path');
 const os = require('node:os');
 const core = require('./core');
 const nodeRed = require('./node-red');
+const n8n = require('./n8n');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -13,6 +14,7 @@ const BENCHMARKS = {
   'chat-name-lookup': core.chatNameLookup,
   pacing: core.pacingAccuracy,
   'node-red': nodeRed.nodeRedThroughput,
+  n8n: n8n.n8nThroughput,
 };
 
 async function main() {

@@ -13,10 +13,10 @@ export {
   type LinkOptions,
 } from './workspace';
 export { WorkspaceRegistry, workspaces, type WorkspaceLease } from './registry';
-export { handleWebhookCall, serveWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome } from './webhook';
+export { handleWebhookCall, serveWebhookCall, screenWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
 export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
 export { readBody } from './http/read-body';
-export { parseSendRequest, validateSendPayload, normalizePhone, normalizeJid } from './contract';
+export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';
 export type { SendRequest, RecipientRef, RecipientField } from './contract/types';
 export { successBody, errorBody, type SuccessBody, type ErrorBody } from './contract/responses';
 export { externalMessageId, internalMessageId, newMessageId } from './outbox/message-id';
@@ -42,3 +42,5 @@ export {
   DEFAULT_SETTINGS,
   type WorkspaceSettings,
 } from './settings';
+export { LingeringLeases } from './lingering-leases';
+export { startLinkSession, type LinkSession, type LinkSessionOptions } from './link-session';

@@ -1,0 +1,110 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * Where a WhatsApp workspace's store lives and how it paces and limits sending. Holds no secret of
+ * WhatsApp's: linked accounts' keys live in the store (nodes cannot write credentials, and the keys
+ * change on every message). The WhatsApp node tests it (see `methods.credentialTest`).
+ */
+export class WhatsAppWorkspaceApi implements ICredentialType {
+  name = 'whatsAppWorkspaceApi';
+
+  displayName = 'WhatsApp Workspace API';
+
+  icon = 'file:whatsapp.svg' as const;
+
+  documentationUrl = 'https://github.com/wahook/n8n-nodes-whatsapp#n8n';
+
+  properties: INodeProperties[] = [
+    {
+      displayName: 'Workspace Name',
+      name: 'workspaceName',
+      type: 'string',
+      default: 'default',
+      description: 'The store is the file whatsapp/<name>.sqlite in the data folder; credentials naming the same store share its accounts',
+    },
+    {
+      displayName: 'Data Folder',
+      name: 'dataFolder',
+      type: 'string',
+      default: '',
+      placeholder: '/home/node/.n8n',
+      description: 'Folder that holds the store. Empty: n8n\'s own folder (N8N_USER_FOLDER/.n8n, else ~/.n8n).',
+    },
+    {
+      displayName: 'Quota Allowance',
+      name: 'quotaAllowance',
+      type: 'number',
+      default: 1000,
+      description: 'Units per period: a message costs 1, text with an attachment 2; failed messages give theirs back',
+    },
+    {
+      displayName: 'Quota Period',
+      name: 'quotaPeriod',
+      type: 'options',
+      options: [
+        { name: 'Daily', value: 'daily' },
+        { name: 'Monthly', value: 'monthly' },
+        { name: 'None (One Allowance, Never Renewed)', value: 'none' },
+      ],
+      default: 'daily',
+    },
+    {
+      displayName: 'Refund Delay (Minutes)',
+      name: 'refundDelayMinutes',
+      type: 'number',
+      default: 0,
+      description: 'How long the units of a failed message wait before they are available again',
+    },
+    {
+      displayName: 'Minimum Gap (Seconds)',
+      name: 'gapMinSeconds',
+      type: 'number',
+      default: 1.5,
+      description: 'Shortest random pause between two messages of one account',
+    },
+    {
+      displayName: 'Maximum Gap (Seconds)',
+      name: 'gapMaxSeconds',
+      type: 'number',
+      default: 2.5,
+      description: 'Longest random pause between two messages of one account',
+    },
+    {
+      displayName: 'Cap per Hour',
+      name: 'capPerHour',
+      type: 'number',
+      default: 0,
+      description: 'At most this many messages per account per hour (0: no cap)',
+    },
+    {
+      displayName: 'Cap per Day',
+      name: 'capPerDay',
+      type: 'number',
+      default: 0,
+      description: 'At most this many messages per account per day (0: no cap)',
+    },
+    {
+      displayName: 'Allow Private File URLs',
+      name: 'allowPrivateFileUrls',
+      type: 'boolean',
+      default: false,
+      description: 'Whether file_url may point at private network addresses (a file server on your own network)',
+    },
+    {
+      displayName: 'Dry-Run Phones',
+      name: 'dryRunPhones',
+      type: 'string',
+      default: '',
+      placeholder: '+15105566777',
+      description: 'Comma-separated phones that get a dry-run account: messages are recorded, never sent. For trying the webhook without a phone.',
+    },
+    {
+      displayName: 'Initial Webhook Token',
+      name: 'initialToken',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description: 'The token a new store starts with (16–128 letters, digits, - or _). Empty: random. Ignored once the store exists.',
+    },
+  ];
+}

@@ -1,0 +1,167 @@
+import {
+  NodeConnectionTypes,
+  NodeOperationError,
+  type IDataObject,
+  type IHookFunctions,
+  type INodeType,
+  type INodeTypeDescription,
+  type ITriggerFunctions,
+  type ITriggerResponse,
+  type IWebhookFunctions,
+  type IWebhookResponseData,
+} from 'n8n-workflow';
+import { acceptedPayload, parseJsonBody, lifecyclePayload, REPORTED_STATUSES, screenWebhookCall, serveWebhookCall, type Workspace } from '../../../shared';
+import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
+import { WindowBatcher } from './batcher';
+import { properties, webhooks, type Emission, type TriggerMode } from './description';
+import { emitterFor, emitterKey, registerEmitter } from './emitters';
+import { webhookCallFrom, writeAnswer } from './http';
+
+/**
+ * Serves a workspace's TimelinesAI-compatible webhook at <n8n>/webhook/<webhook id>/whatsapp/<token>.
+ * Output "Accepted": accepted (queue mode) or validated (pass mode) messages. Output "Status": lifecycle
+ * changes of the workspace's messages. The contract is the core's; this node only translates.
+ */
+export class WhatsAppTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'WhatsApp Inbound Webhook Trigger',
+    name: 'whatsAppTrigger',
+    icon: 'file:whatsapp.svg',
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{$parameter["mode"] === "pass" ? "Pass to workflow" : "Queue for sending"}}',
+    description: 'A TimelinesAI-compatible inbound webhook that sends WhatsApp messages from your own linked phone',
+    defaults: { name: 'WhatsApp Inbound Webhook Trigger' },
+    inputs: [],
+    // Two outputs (accepted messages, status changes); the lint rule assumes a trigger has one.
+    // eslint-disable-next-line n8n-nodes-base/node-class-description-outputs-wrong
+    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+    outputNames: ['Accepted', 'Status'],
+    credentials: [{ name: CREDENTIAL_NAME, required: true }],
+    webhooks,
+    properties,
+  };
+
+  webhookMethods = {
+    default: {
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        return false;
+      },
+      /** Activation: refuses queue mode and a credential that does not parse, with the reason. */
+      async create(this: IHookFunctions): Promise<boolean> {
+        try {
+          refuseQueueMode();
+        } catch (error) {
+          throw new NodeOperationError(this.getNode(), (error as Error).message);
+        }
+        const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
+        if (!settings.ok) throw new NodeOperationError(this.getNode(), settings.rejection.message);
+        return true;
+      },
+      async delete(this: IHookFunctions): Promise<boolean> {
+        return true;
+      },
+    },
+  };
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    const res = this.getResponseObject();
+    const fail = (status: number, message: string): IWebhookResponseData => {
+      writeAnswer(res, { status, headers: {}, body: { status, data: {}, message } as never });
+      return { noWebhookResponse: true };
+    };
+    const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
+    if (!settings.ok) return fail(500, `The WhatsApp Workspace credential is not valid: ${settings.rejection.message}`);
+    try {
+      refuseQueueMode();
+    } catch (error) {
+      return fail(503, (error as Error).message);
+    }
+    const token = String((this.getParamsData() as { token?: unknown }).token ?? '');
+    const call = await webhookCallFrom(this.getRequestObject(), token);
+    const mode = this.getNodeParameter('mode', 'queue') as TriggerMode;
+
+    return withWorkspace(settings.value, async (workspace): Promise<IWebhookResponseData> => {
+      if (mode === 'pass') {
+        const screened = await screenWebhookCall(workspace, call);
+        if (!screened.ok) {
+          writeAnswer(res, screened.outcome.answer);
+          return { noWebhookResponse: true };
+        }
+        const item: IDataObject = {
+          body: passedBody(call.body),
+          recipient: screened.call.request.recipient as unknown as IDataObject,
+          remote_address: call.remoteAddress,
+        };
+        return { workflowData: [[{ json: item }], []] };
+      }
+
+      const outcome = await serveWebhookCall(workspace, call);
+      writeAnswer(res, outcome.answer);
+      if (!outcome.accepted) return { noWebhookResponse: true };
+      const item = acceptedPayload(outcome.accepted.acceptance, outcome.accepted.request) as unknown as IDataObject;
+      return emit(this, item);
+    }).catch((error: unknown) => {
+      // Thrown here, n8n would answer 500 with its own body and record a failed execution per call.
+      if (res.headersSent) return { noWebhookResponse: true };
+      return fail(500, `The WhatsApp workspace could not serve the call: ${(error as Error).message}`);
+    });
+  }
+
+  /** Runs while the workflow is active: holds the workspace open, emits batches and status changes. */
+  async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+    const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
+    if (!settings.ok) throw new NodeOperationError(this.getNode(), settings.rejection.message);
+    let lease: Awaited<ReturnType<typeof holdWorkspace>>;
+    try {
+      lease = await holdWorkspace(settings.value);
+    } catch (error) {
+      throw new NodeOperationError(this.getNode(), (error as Error).message);
+    }
+    const stops: (() => void)[] = [];
+    const emission = this.getNodeParameter('mode', 'queue') === 'queue' ? (this.getNodeParameter('emission', 'each') as Emission) : 'each';
+    if (emission === 'batch') {
+      const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
+      const batcher = new WindowBatcher(windowMs, (items) => this.emit([items.map((json) => ({ json })), []]));
+      const unregister = registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), (item) => batcher.add(item));
+      stops.push(() => {
+        unregister();
+        batcher.flushNow();
+      });
+    }
+    if (this.getNodeParameter('emitStatus', true) === true) stops.push(watchStatus(lease.workspace, (json) => this.emit([[], [{ json }]])));
+    return {
+      closeFunction: async () => {
+        for (const stop of stops) stop();
+        await lease.release();
+      },
+    };
+  }
+}
+
+/** Hands an accepted message to the workflow as the node's emission setting says. */
+function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseData {
+  // A test call from the editor always shows its message: that is what the editor waits for.
+  const emission = context.getMode() === 'manual' ? 'each' : (context.getNodeParameter('emission', 'each') as Emission);
+  if (emission === 'none') return { noWebhookResponse: true };
+  if (emission === 'batch') {
+    const batch = emitterFor(emitterKey(context.getWorkflow().id, context.getNode().name));
+    if (batch) {
+      batch(item);
+      return { noWebhookResponse: true };
+    }
+  }
+  return { noWebhookResponse: true, workflowData: [[{ json: item }], []] };
+}
+
+function watchStatus(workspace: Workspace, emit: (json: IDataObject) => void): () => void {
+  return workspace.onMessageChange((change) => {
+    if (REPORTED_STATUSES.has(change.status)) emit(lifecyclePayload(change) as unknown as IDataObject);
+  });
+}
+
+/** The body as the workflow sees it: the JSON that screening already parsed (it tolerates what the core tolerates). */
+function passedBody(body: Buffer | string | undefined): IDataObject {
+  const parsed = parseJsonBody(body ?? '');
+  return (parsed.ok ? parsed.value : {}) as IDataObject;
+}

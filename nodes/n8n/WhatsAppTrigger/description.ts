@@ -1,0 +1,110 @@
+import { fromFunction, webhookDescriptionFields, type INodeProperties, type IWebhookDescription } from 'n8n-workflow';
+
+/**
+ * The webhook's path after n8n's `/webhook/<webhook id>/`: the node's Path, then the workspace's secret
+ * token. n8n keys dynamic paths by their text alone, so two active triggers need different Paths.
+ */
+/**
+ * The path and response mode come from the node's parameters. Declared with native resolvers, n8n reads
+ * them without its expression engine on each call (the template strings are what the editor shows).
+ * The functions must be self-contained: n8n inlines their source into the templates.
+ */
+const parameterFields = webhookDescriptionFields({
+  path: fromFunction((parameters) => `${String(parameters.path ?? 'whatsapp')}/:token`),
+  responseMode: fromFunction((parameters) => (parameters.mode === 'pass' ? 'responseNode' : 'onReceived')),
+});
+
+/**
+ * Registered for every method so that the contract, not n8n, answers a wrong method (405 with Allow).
+ * In "Pass to workflow" mode a valid call is answered from the workflow, by the WhatsApp Send step.
+ */
+const METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export const webhooks: IWebhookDescription[] = METHODS.map((httpMethod) => ({
+  name: 'default',
+  httpMethod,
+  ...parameterFields,
+  // With a ":param", n8n serves the path under the node's webhook id: /webhook/<webhook id>/<path>/<token>.
+  // Without isFullPath it would count the id twice and never match a call.
+  isFullPath: true,
+}));
+
+export type TriggerMode = 'queue' | 'pass';
+export type Emission = 'each' | 'batch' | 'none';
+
+/**
+ * n8n parses a version-1 webhook node's body with its own JSON parser unless `options.binaryData` is
+ * set, and answers a parse failure itself (422 "Failed to parse request body"). The contract needs the
+ * raw bytes (400 saying where the JSON breaks; the seed's examples carry non-breaking spaces), so this
+ * hidden parameter turns n8n's parsing off; the node reads the raw body.
+ */
+export const RAW_BODY_PARAMETER: INodeProperties = {
+  displayName: 'Raw Body',
+  name: 'options',
+  type: 'hidden',
+  default: { binaryData: true },
+};
+
+export const properties: INodeProperties[] = [
+  RAW_BODY_PARAMETER,
+  {
+    displayName:
+      'The webhook URL is this node\'s Production URL with the workspace token in place of ":token". Get the token with the WhatsApp node\'s "Rotate Webhook URL" operation (or the store\'s initial token).',
+    name: 'urlNotice',
+    type: 'notice',
+    default: '',
+  },
+  {
+    displayName: 'Path',
+    name: 'path',
+    type: 'string',
+    default: 'whatsapp',
+    required: true,
+    description: 'The URL segment before the token. Give each active WhatsApp trigger its own path: n8n refuses to activate a second one with the same.',
+  },
+  {
+    displayName: 'Mode',
+    name: 'mode',
+    type: 'options',
+    options: [
+      {
+        name: 'Queue for Sending',
+        value: 'queue',
+        description: 'Like TimelinesAI: accept the message, answer with its ID, send it paced',
+      },
+      {
+        name: 'Pass to Workflow',
+        value: 'pass',
+        description: 'Validate the call and start the workflow; a WhatsApp Send step (input: Webhook Call) sends it and answers the call',
+      },
+    ],
+    default: 'queue',
+  },
+  {
+    displayName: 'Emit Accepted Messages',
+    name: 'emission',
+    type: 'options',
+    displayOptions: { show: { mode: ['queue'] } },
+    options: [
+      { name: 'Each Message', value: 'each', description: 'One workflow execution per accepted message' },
+      { name: 'In Batches', value: 'batch', description: 'One execution per time window with every message accepted in it' },
+      { name: 'Not at All', value: 'none', description: 'Answer and queue only: no execution per call (fastest)' },
+    ],
+    default: 'each',
+  },
+  {
+    displayName: 'Batch Window (Seconds)',
+    name: 'batchWindowSeconds',
+    type: 'number',
+    displayOptions: { show: { mode: ['queue'], emission: ['batch'] } },
+    typeOptions: { minValue: 0.1 },
+    default: 5,
+  },
+  {
+    displayName: 'Emit Status Changes',
+    name: 'emitStatus',
+    type: 'boolean',
+    default: true,
+    description: 'Whether the Status output gets each sent, delivered, read, played or failed change of the workspace\'s messages',
+  },
+];

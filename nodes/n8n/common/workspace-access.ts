@@ -1,0 +1,81 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
+import {
+  ensureDryRunAccounts,
+  LingeringLeases,
+  parseWorkspaceSettings,
+  storePathFor,
+  workspaceOptionsFor,
+  workspaces,
+  type Result,
+  type Workspace,
+  type WorkspaceLease,
+  type WorkspaceSettings,
+} from '../../../shared';
+
+export const CREDENTIAL_NAME = 'whatsAppWorkspaceApi';
+
+/** How long a workspace stays open after the last webhook call or node execution that used it. */
+const LINGER_MS = 10 * 60_000;
+
+const calls = new LingeringLeases(LINGER_MS);
+
+/** Said when n8n runs in queue mode: each process would open its own socket to the same account. */
+export const QUEUE_MODE_REFUSAL =
+  'The WhatsApp nodes do not run in n8n queue mode (EXECUTIONS_MODE=queue) yet: every n8n process would open its own ' +
+  'connection to the same WhatsApp account and WhatsApp lets only one stay connected. Run n8n in regular mode ' +
+  '(one main process) until a shared store is available.';
+
+/** n8n's data folder: N8N_USER_FOLDER/.n8n, else ~/.n8n (where n8n keeps its own database). */
+export function n8nDataFolder(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.N8N_USER_FOLDER || homedir(), '.n8n');
+}
+
+/** The credential's values read into the core's workspace settings, or the sentence naming the bad field. */
+export function settingsFromCredential(credential: ICredentialDataDecryptedObject, env: NodeJS.ProcessEnv = process.env): Result<WorkspaceSettings> {
+  const folder = typeof credential.dataFolder === 'string' && credential.dataFolder.trim() !== '' ? credential.dataFolder.trim() : n8nDataFolder(env);
+  const name = typeof credential.workspaceName === 'string' && credential.workspaceName.trim() !== '' ? credential.workspaceName : 'default';
+  // n8n shows 0 for an empty number field: 0 means "no cap" here, as the credential's help text says.
+  const raw: Record<string, unknown> = { ...credential };
+  for (const cap of ['capPerHour', 'capPerDay']) if (raw[cap] === 0) delete raw[cap];
+  return parseWorkspaceSettings(raw, storePathFor(folder, name));
+}
+
+/** Throws the queue-mode refusal when n8n runs several processes over one database. */
+export function refuseQueueMode(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.EXECUTIONS_MODE === 'queue') throw new Error(QUEUE_MODE_REFUSAL);
+}
+
+/** The open workspace for these settings, with its dry-run accounts in place. */
+async function ready(workspace: Workspace, settings: WorkspaceSettings): Promise<Workspace> {
+  await ensureDryRunAccounts(workspace, settings.dryRunPhones);
+  return workspace;
+}
+
+/**
+ * Runs `use` with the credential's workspace, shared with every other workflow in this process (one
+ * socket per account); it stays open while used and a while after.
+ */
+export async function withWorkspace<T>(settings: WorkspaceSettings, use: (workspace: Workspace) => Promise<T>): Promise<T> {
+  refuseQueueMode();
+  return calls.use(settings.storePath, () => workspaceOptionsFor(settings), async (workspace) => use(await ready(workspace, settings)));
+}
+
+/** A lease for as long as a trigger is active, so its workspace stays open between calls. */
+export async function holdWorkspace(settings: WorkspaceSettings): Promise<WorkspaceLease> {
+  refuseQueueMode();
+  const lease = await workspaces.acquire(settings.storePath, () => workspaceOptionsFor(settings));
+  try {
+    await ready(lease.workspace, settings);
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+  return lease;
+}
+
+/** Closes workspaces that only lingering calls keep open (tests, shutdown). */
+export async function releaseIdleWorkspaces(): Promise<void> {
+  await calls.releaseAll();
+}
