@@ -24,20 +24,25 @@ const credential = {
   data: { workspaceName: 'bench', quotaAllowance: 100000000, quotaPeriod: 'none', gapMinSeconds: 1.5, gapMaxSeconds: 2.5, dryRunPhones: '+15105566777', initialToken: TOKEN },
 };
 
-const webhookIds = { plain: 'b0000000-0000-4000-8000-00000000000a', each: 'b0000000-0000-4000-8000-00000000000b', none: 'b0000000-0000-4000-8000-00000000000c' };
+const webhookIds = {
+  plain: 'b0000000-0000-4000-8000-00000000000a',
+  each: 'b0000000-0000-4000-8000-00000000000b',
+  none: 'b0000000-0000-4000-8000-00000000000c',
+  portNone: 'b0000000-0000-4000-8000-00000000000e',
+};
 
 const workflow = (id, node) => ({ id, name: id, active: false, settings: { executionOrder: 'v1' }, nodes: [node], connections: {} });
-const ourTrigger = (emission) => ({
-  id: `${webhookIds[emission]}-node`,
+const ourTrigger = (key, emission, dedicatedPort = 0) => ({
+  id: `${webhookIds[key]}-node`,
   name: 'WhatsApp Inbound Webhook Trigger',
   type: 'CUSTOM.whatsAppTrigger',
   typeVersion: 1,
   position: [0, 0],
-  webhookId: webhookIds[emission],
-  parameters: { path: `bench-${emission}`, mode: 'queue', emission, emitStatus: false },
+  webhookId: webhookIds[key],
+  parameters: { path: `bench-${key}`, mode: 'queue', emission, emitStatus: false, dedicatedPort },
   credentials: { whatsAppWorkspaceApi: { id: credential.id, name: credential.name } },
 });
-const workflows = [
+const workflowsFor = (ports) => [
   workflow('wahookBenchPlain', {
     id: `${webhookIds.plain}-node`,
     name: 'Webhook',
@@ -47,8 +52,9 @@ const workflows = [
     webhookId: webhookIds.plain,
     parameters: { httpMethod: 'POST', path: 'bench-plain', responseMode: 'onReceived', options: {} },
   }),
-  workflow('wahookBenchEach1', ourTrigger('each')),
-  workflow('wahookBenchNone1', ourTrigger('none')),
+  workflow('wahookBenchEach1', ourTrigger('each', 'each')),
+  workflow('wahookBenchNone1', ourTrigger('none', 'none')),
+  workflow('wahookBenchPortNone1', ourTrigger('portNone', 'none', ports.none)),
 ];
 
 /** User + system CPU time of a process so far, in milliseconds. */
@@ -92,6 +98,10 @@ async function n8nThroughputWith(engine) {
   let n8n;
   try {
     const port = await freePort();
+    // Emitting each message from the dedicated port is not measured: its executions queue up behind the
+    // answers, so a round's CPU would leave most of their cost out.
+    const dedicated = { none: await freePort() };
+    const workflows = workflowsFor(dedicated);
     const env = n8nEnv({ userFolder, port, brokerPort: await freePort() });
     writeFileSync(join(dir, 'credentials.json'), JSON.stringify([credential]));
     writeFileSync(join(dir, 'workflows.json'), JSON.stringify(workflows));
@@ -103,6 +113,7 @@ async function n8nThroughputWith(engine) {
       plain: `${n8n.url}/webhook/bench-plain`,
       each: `${n8n.url}/webhook/${webhookIds.each}/bench-each/${TOKEN}`,
       none: `${n8n.url}/webhook/${webhookIds.none}/bench-none/${TOKEN}`,
+      portNone: `http://127.0.0.1:${dedicated.none}/whatsapp/${TOKEN}`,
     };
     const deadline = Date.now() + 60_000;
     for (const url of Object.values(urls)) {
@@ -119,14 +130,15 @@ async function n8nThroughputWith(engine) {
       const cpuBefore = cpuMs(n8n.child.pid);
       const ok = assertAll200(name, await load(url, seconds));
       // Executions the round started may still be running: they are part of its cost.
-      await sleep(name === 'none' ? 200 : 2000);
+      await sleep(name.endsWith('one') ? 200 : 2000);
       const cpu = cpuMs(n8n.child.pid) - cpuBefore;
       measured[name] = { rps: ok / seconds, cpuPerRequest: cpu / ok };
     }
 
     const cell = (name) => `${Math.round(measured[name].rps)}/s at ${measured[name].cpuPerRequest.toFixed(2)} ms CPU each`;
-    const each = measured.each.rps / measured.plain.rps;
-    const none = measured.none.rps / measured.plain.rps;
+    const ratio = (name) => measured[name].rps / measured.plain.rps;
+    const each = ratio('each');
+    const none = ratio('none');
     const label = `same n8n 2.40.7, N8N_EXPRESSION_ENGINE=${engine}${engine === 'vm' ? ' (default)' : ''}, autocannon ${CONNECTIONS} connections, ${seconds} s each`;
     return [
       {
@@ -140,6 +152,12 @@ async function n8nThroughputWith(engine) {
         figure: `${cell('none')} vs ${cell('plain')} (${none.toFixed(1)}×)`,
         goal: '≥ 100×',
         met: none >= 100,
+      },
+      {
+        name: `n8n: our trigger on its dedicated port, emission off, vs n8n's Webhook node (${label})`,
+        figure: `${cell('portNone')} vs ${cell('plain')} (${ratio('portNone').toFixed(1)}×)`,
+        goal: '≥ 100×',
+        met: ratio('portNone') >= 100,
       },
     ];
   } finally {

@@ -1,12 +1,12 @@
 import { resolveWebhookDescriptionField, webhookDescriptionIsNativelyResolvable, type ICredentialDataDecryptedObject, type IDataObject, type INode, type IWebhookResponseData } from 'n8n-workflow';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { workspaces } from '../../shared';
 import { DRY_RUN_PHONE, eventually, testCredential, TOKEN, webhookContext, triggerContext, type WebhookRequest } from './helpers';
 
-// The seed's examples, byte for byte (see test/contract/seed-examples.test.ts).
-const EXAMPLE_1 = ['{', '"action": "send",', '"whatsapp account phone" : "+15105566777",\u00a0', '"phone": "+14151231234",\u00a0', '"text": "lorem ipsum"', '}'].join('\n');
-const EXAMPLE_2 = ['{', '"action": "send",\u00a0', '"chat_id": "77234",\u00a0', '"text": "lorem ipsum"', '"file_url" : "https://timelines.ai/logo.png",', '"file_name" : "logo.png"', '}'].join('\n');
+import { SEED_EXAMPLE_1 as EXAMPLE_1, SEED_EXAMPLE_2 as EXAMPLE_2 } from '../support/seed-examples';
 const SEND = JSON.stringify({ action: 'send', phone: '+14151231234', text: 'hello' });
 
 const node = new WhatsAppTrigger();
@@ -212,6 +212,57 @@ describe('emission of accepted messages', () => {
   it('"In batches" without an active trigger (a test URL) emits the call itself', async () => {
     const { result } = await call({}, { emission: 'batch' });
     expect(result.workflowData![0]).toHaveLength(1);
+  });
+});
+
+describe('trigger(): a dedicated port', () => {
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+  const post = (port: number, token: string, body = SEND) =>
+    fetch(`http://127.0.0.1:${port}/whatsapp/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('serves the contract outside n8n while active, emits each accepted message, and frees the port when closed', async () => {
+    const port = await freePort();
+    const { context, emitted } = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false });
+    const active = await node.trigger.call(context);
+    try {
+      const accepted = await post(port, TOKEN);
+      expect(accepted.status).toBe(200);
+      const id = ((await accepted.json()) as { data: { message_id: string } }).data.message_id;
+      await eventually(() => emitted.length === 1);
+      expect(emitted[0]![0]![0]!.json).toMatchObject({ message_id: id, recipient: { field: 'phone', value: '14151231234' } });
+      expect(emitted[0]![1]).toEqual([]);
+      const unknown = await post(port, 'not-the-token');
+      expect([unknown.status, await unknown.json()]).toEqual([404, error(404, 'Webhook not found')]);
+      const bad = await post(port, TOKEN, EXAMPLE_2);
+      expect(bad.status).toBe(400);
+      expect(emitted).toHaveLength(1);
+    } finally {
+      await active.closeFunction!();
+    }
+    await expect(post(port, TOKEN)).rejects.toThrow();
+    expect(workspaces.openKeys()).toEqual([]);
+  });
+
+  it('emits nothing with emission off, and refuses a port in use with a sentence', async () => {
+    const port = await freePort();
+    const first = triggerContext(store.credential, { dedicatedPort: port, emission: 'none', emitStatus: false });
+    const active = await node.trigger.call(first.context);
+    try {
+      expect((await post(port, TOKEN)).status).toBe(200);
+      const second = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false });
+      await expect(node.trigger.call(second.context)).rejects.toThrow(
+        `The dedicated port ${port} cannot be used (EADDRINUSE): choose a free port, or 0 to turn it off.`,
+      );
+      expect(first.emitted).toEqual([]);
+    } finally {
+      await active.closeFunction!();
+    }
   });
 });
 

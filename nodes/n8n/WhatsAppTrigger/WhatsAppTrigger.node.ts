@@ -10,7 +10,16 @@ import {
   type IWebhookFunctions,
   type IWebhookResponseData,
 } from 'n8n-workflow';
-import { acceptedPayload, parseJsonBody, lifecyclePayload, REPORTED_STATUSES, screenWebhookCall, serveWebhookCall, type Workspace } from '../../../shared';
+import {
+  acceptedPayload,
+  createWebhookServer,
+  parseJsonBody,
+  lifecyclePayload,
+  REPORTED_STATUSES,
+  screenWebhookCall,
+  serveWebhookCall,
+  type Workspace,
+} from '../../../shared';
 import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { WindowBatcher } from './batcher';
 import { properties, webhooks, type Emission, type TriggerMode } from './description';
@@ -118,21 +127,37 @@ export class WhatsAppTrigger implements INodeType {
     } catch (error) {
       throw new NodeOperationError(this.getNode(), (error as Error).message);
     }
-    const stops: (() => void)[] = [];
-    const emission = this.getNodeParameter('mode', 'queue') === 'queue' ? (this.getNodeParameter('emission', 'each') as Emission) : 'each';
+    const stops: (() => void | Promise<void>)[] = [];
+    const queueMode = this.getNodeParameter('mode', 'queue') === 'queue';
+    const emission = queueMode ? (this.getNodeParameter('emission', 'each') as Emission) : 'each';
+    let batch: ((item: IDataObject) => void) | undefined;
     if (emission === 'batch') {
       const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
       const batcher = new WindowBatcher(windowMs, (items) => this.emit([items.map((json) => ({ json })), []]));
-      const unregister = registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), (item) => batcher.add(item));
+      batch = (item) => batcher.add(item);
+      const unregister = registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), batch);
       stops.push(() => {
         unregister();
         batcher.flushNow();
       });
     }
     if (this.getNodeParameter('emitStatus', true) === true) stops.push(watchStatus(lease.workspace, (json) => this.emit([[], [{ json }]])));
+    const port = Number(this.getNodeParameter('dedicatedPort', 0));
+    if (queueMode && port > 0) {
+      const emitAccepted = (item: IDataObject) => {
+        if (emission === 'each') this.emit([[{ json: item }], []]);
+        else batch?.(item);
+      };
+      try {
+        stops.push(await serveOnDedicatedPort(lease.workspace, port, emitAccepted));
+      } catch (error) {
+        await lease.release();
+        throw new NodeOperationError(this.getNode(), (error as Error).message);
+      }
+    }
     return {
       closeFunction: async () => {
-        for (const stop of stops) stop();
+        for (const stop of stops) await stop();
         await lease.release();
       },
     };
@@ -152,6 +177,27 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
     }
   }
   return { noWebhookResponse: true, workflowData: [[{ json: item }], []] };
+}
+
+/**
+ * The core's own HTTP server for this webhook on `port`: no n8n pipeline per call, so answering and
+ * queueing cost what the core costs. Resolves once listening, with the function that closes it.
+ */
+async function serveOnDedicatedPort(workspace: Workspace, port: number, emitAccepted: (item: IDataObject) => void): Promise<() => Promise<void>> {
+  const server = createWebhookServer(workspace, {
+    onAccepted: ({ acceptance, request }) => emitAccepted(acceptedPayload(acceptance, request) as unknown as IDataObject),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new Error(`The dedicated port ${port} cannot be used (${error.code ?? error.message}): choose a free port, or 0 to turn it off.`)),
+    );
+    server.listen(port, resolve);
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
 }
 
 function watchStatus(workspace: Workspace, emit: (json: IDataObject) => void): () => void {

@@ -93,6 +93,16 @@ export const properties: INodeProperties[] = [
     default: 'each',
   },
   {
+    displayName: 'Dedicated Port',
+    name: 'dedicatedPort',
+    type: 'number',
+    displayOptions: { show: { mode: ['queue'] } },
+    typeOptions: { minValue: 0, maxValue: 65535 },
+    default: 0,
+    description:
+      'While the workflow is active, also serve this webhook at http://<n8n host>:<port>/whatsapp/<token>, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. 0 = off.',
+  },
+  {
     displayName: 'Batch Window (Seconds)',
     name: 'batchWindowSeconds',
     type: 'number',
