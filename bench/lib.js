@@ -33,3 +33,26 @@ function mean(values) {
 const mb = (bytes) => bytes / 1024 / 1024;
 
 module.exports = { tempStorePath, timeEach, percentile, mean, mb };
+
+/** POSTs `body` as JSON to `url` from `connections` connections for `seconds` (autocannon, loopback only). */
+function postLoad(url, body, connections, seconds) {
+  const autocannon = require('autocannon');
+  return new Promise((done, fail) => {
+    autocannon(
+      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds },
+      (error, result) => (error ? fail(error) : done(result)),
+    );
+  });
+}
+
+/** The count of 2xx answers, after checking that every answer was one. */
+function assertAll200(name, result) {
+  const ok = result['2xx'];
+  if (result.non2xx !== 0 || result.errors !== 0 || result.timeouts !== 0 || ok === 0) {
+    throw new Error(`${name}: ${ok} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: every response must be 200`);
+  }
+  return ok;
+}
+
+module.exports.postLoad = postLoad;
+module.exports.assertAll200 = assertAll200;

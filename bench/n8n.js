@@ -8,7 +8,7 @@ const { mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const autocannon = require('autocannon');
+const { assertAll200, postLoad } = require('./lib');
 const { n8nEnv, n8nCli, freePort, startN8n } = require('../scripts/n8n-server.js');
 
 const TOKEN = 'bench-n8n-token-0123456789';
@@ -63,21 +63,9 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
+/** One load round against `url`, with this benchmark's body and connection count. */
 function load(url, seconds) {
-  return new Promise((done, fail) => {
-    autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: seconds },
-      (error, result) => (error ? fail(error) : done(result)),
-    );
-  });
-}
-
-function assertAll200(name, result) {
-  const ok = result['2xx'];
-  if (result.non2xx !== 0 || result.errors !== 0 || result.timeouts !== 0 || ok === 0) {
-    throw new Error(`${name}: ${ok} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: every response must be 200`);
-  }
-  return ok;
+  return postLoad(url, BODY, CONNECTIONS, seconds);
 }
 
 /**

@@ -10,7 +10,7 @@ const { createServer } = require('node:net');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const autocannon = require('autocannon');
+const { assertAll200, postLoad } = require('./lib');
 
 const ROOT = resolve(__dirname, '..');
 const PACKAGE = require(join(ROOT, 'package.json')).name;
@@ -86,21 +86,9 @@ async function startNodeRed(userDir, nodeArgs) {
   return { url, stop, output: () => output };
 }
 
+/** One load round against `url`, with this benchmark's body and connection count. */
 function load(url, seconds) {
-  return new Promise((done, fail) => {
-    autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: seconds },
-      (error, result) => (error ? fail(error) : done(result)),
-    );
-  });
-}
-
-function assertAll200(name, result) {
-  const ok = result['2xx'];
-  if (result.non2xx !== 0 || result.errors !== 0 || result.timeouts !== 0 || ok === 0) {
-    throw new Error(`${name}: ${ok} × 2xx, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts: every response must be 200`);
-  }
-  return ok;
+  return postLoad(url, BODY, CONNECTIONS, seconds);
 }
 
 async function nodeRedThroughput() {
