@@ -12,4 +12,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 script="${1:?usage: scripts/run.sh <npm script> [args...]}"
 shift
+if [ "$script" = test ]; then bash scripts/test-deps.sh; fi
 exec npm run "$script" -- "$@"
