@@ -22,6 +22,9 @@ export function openDatabase(options: SqliteOptions): DatabaseSync {
   db.exec(`PRAGMA synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
   // Several processes (or a CLI next to a running engine) may open the same file.
   db.exec('PRAGMA busy_timeout = 5000');
+  // Checkpoint every ~40 MB of WAL instead of every ~4 MB: a page rewritten by many commits is then copied
+  // back once, which cut commit time by about a quarter in the accept-path profile.
+  db.exec('PRAGMA wal_autocheckpoint = 10000');
   db.exec('PRAGMA foreign_keys = ON');
   migrate(db);
   return db;
