@@ -2,7 +2,7 @@ import { parseSendRequest } from './contract';
 import { errorBody, successBody, type ErrorBody, type SuccessBody } from './contract/responses';
 import { reject, type Rejection } from './rejection';
 import type { SendRequest } from './contract/types';
-import type { Acceptance, Workspace } from './workspace';
+import type { Acceptance, TokenCheck, Workspace } from './workspace';
 
 /** Bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -52,9 +52,10 @@ export interface ScreenedCall {
 export async function screenWebhookCall(
   workspace: Workspace,
   call: WebhookCall,
+  /** The token's check when the caller already made it (a router choosing among workspaces). */
+  token: TokenCheck = workspace.checkToken(call.token),
 ): Promise<{ readonly ok: true; readonly call: ScreenedCall } | { readonly ok: false; readonly outcome: WebhookOutcome }> {
   const outcome = (rejection: Rejection, headers: Record<string, string> = {}) => ({ ok: false as const, outcome: { answer: answer(rejection, headers) } });
-  const token = workspace.checkToken(call.token);
   if (token === 'unknown') return outcome(reject(404, 'Webhook not found'));
 
   const source = { remoteAddress: call.remoteAddress, request: bodyText(call.body) };
@@ -83,8 +84,12 @@ export async function screenWebhookCall(
 }
 
 /** The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies. */
-export async function serveWebhookCall(workspace: Workspace, call: WebhookCall): Promise<WebhookOutcome> {
-  const screened = await screenWebhookCall(workspace, call);
+export async function serveWebhookCall(
+  workspace: Workspace,
+  call: WebhookCall,
+  token: TokenCheck = workspace.checkToken(call.token),
+): Promise<WebhookOutcome> {
+  const screened = await screenWebhookCall(workspace, call, token);
   if (!screened.ok) return screened.outcome;
   const { request, source } = screened.call;
   const accepted = await workspace.accept(request, source);

@@ -1,7 +1,7 @@
 import { serveWebhookCall, type WebhookCall, type WebhookOutcome } from '../webhook';
 import { errorBody } from '../contract/responses';
 import { reject } from '../rejection';
-import type { Workspace } from '../workspace';
+import type { TokenCheck, Workspace } from '../workspace';
 
 /**
  * Which workspaces answer at `…/whatsapp/<token>` in one process. An engine mounts a single route once
@@ -22,15 +22,24 @@ export class WebhookRoutes {
 
   /** The workspace whose current token this is (enabled or not), if any node serves it. */
   find(token: string): Workspace | undefined {
-    for (const workspace of new Set(this.owners.values())) {
-      if (workspace.checkToken(token) !== 'unknown') return workspace;
+    return this.match(token)?.workspace;
+  }
+
+  /** The serving workspace and its check of the token, so the token is hashed once per call. */
+  private match(token: string): { workspace: Workspace; check: TokenCheck } | undefined {
+    const checked = new Set<Workspace>();
+    for (const workspace of this.owners.values()) {
+      if (checked.has(workspace)) continue;
+      checked.add(workspace);
+      const check = workspace.checkToken(token);
+      if (check !== 'unknown') return { workspace, check };
     }
     return undefined;
   }
 
   async handle(call: WebhookCall): Promise<WebhookOutcome & { readonly workspace?: Workspace }> {
-    const workspace = this.find(call.token);
-    if (!workspace) return { answer: { status: 404, headers: {}, body: errorBody(reject(404, 'Webhook not found')) } };
-    return { ...(await serveWebhookCall(workspace, call)), workspace };
+    const matched = this.match(call.token);
+    if (!matched) return { answer: { status: 404, headers: {}, body: errorBody(reject(404, 'Webhook not found')) } };
+    return { ...(await serveWebhookCall(matched.workspace, call, matched.check)), workspace: matched.workspace };
   }
 }

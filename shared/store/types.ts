@@ -127,8 +127,6 @@ export interface OutboxRepository {
   countByStatus(accountId?: string): Promise<Partial<Record<MessageStatus, number>>>;
   /** Messages of the account sent at or after `since` (for hourly and daily caps). */
   countSentSince(accountId: string, since: number): Promise<number>;
-  /** Accounts that have queued messages, to start their dispatchers after a restart. */
-  accountsWithQueued(): Promise<string[]>;
   /**
    * Fails the account's queued messages accepted at or before `createdBefore` (a logged-out account whose
    * phone was not linked again in time) and schedules their refunds, in one commit. Returns the failed

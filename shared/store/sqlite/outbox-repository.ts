@@ -25,7 +25,6 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly countAll: StatementSync;
   private readonly countAccount: StatementSync;
   private readonly countSent: StatementSync;
-  private readonly selectQueuedAccounts: StatementSync;
   private readonly addEvent: StatementSync;
   private readonly insert: StatementSync;
   private readonly insertAttachment: StatementSync;
@@ -99,9 +98,6 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.countAll = db.prepare('SELECT status, count(*) AS n FROM messages GROUP BY status');
     this.countAccount = db.prepare('SELECT status, count(*) AS n FROM messages WHERE account_id = ? GROUP BY status');
     this.countSent = db.prepare('SELECT count(*) AS n FROM messages WHERE account_id = ? AND sent_at >= ?');
-    this.selectQueuedAccounts = db.prepare(
-      `SELECT DISTINCT account_id FROM messages WHERE status IN ('queued', 'sending')`,
-    );
     this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
     this.expire = db.prepare(
       `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
@@ -273,10 +269,5 @@ export class SqliteOutboxRepository implements OutboxRepository {
       const { oldest } = this.oldestQueued.get(accountId) as { oldest: number | null };
       return { failed: rows.sort((a, b) => a.seq - b.seq).map(toMessage), oldestRemaining: oldest ?? undefined };
     });
-  }
-
-  async accountsWithQueued(): Promise<string[]> {
-    this.settle();
-    return (this.selectQueuedAccounts.all() as unknown as { account_id: string }[]).map((row) => row.account_id);
   }
 }
