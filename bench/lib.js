@@ -54,5 +54,17 @@ function assertAll200(name, result) {
   return ok;
 }
 
+/** POSTs `body` as JSON to `url` exactly `amount` times from `connections` connections (autocannon). */
+function postAmount(url, body, connections, amount) {
+  const autocannon = require('autocannon');
+  return new Promise((done, fail) => {
+    autocannon(
+      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, amount },
+      (error, result) => (error ? fail(error) : done(result)),
+    );
+  });
+}
+
 module.exports.postLoad = postLoad;
+module.exports.postAmount = postAmount;
 module.exports.assertAll200 = assertAll200;

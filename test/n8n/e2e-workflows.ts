@@ -76,6 +76,20 @@ function managementWorkflow(id: string, path: string, whatsApp: Record<string, u
   };
 }
 
+export const PORT_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000d4';
+
+/** A trigger answering on its own port (outside n8n's route) and emitting each accepted message. */
+export function dedicatedPortWorkflow(port: number) {
+  return {
+    id: 'wahookPortWf001',
+    name: 'WhatsApp webhook: dedicated port, each message',
+    active: false,
+    settings: { executionOrder: 'v1' },
+    nodes: [trigger('Port Trigger', PORT_WEBHOOK_ID, { path: 'whatsapp-port', mode: 'queue', emission: 'each', emitStatus: false, dedicatedPort: port })],
+    connections: {},
+  };
+}
+
 export const workflows = [
   {
     id: 'wahookQueueWf01',

@@ -85,9 +85,17 @@ export function webhookContext(
   return { context: context as unknown as IWebhookFunctions, response };
 }
 
-/** A mocked ITriggerFunctions that records what the node emits. */
-export function triggerContext(credential: ICredentialDataDecryptedObject, parameters: IDataObject = {}): { context: ITriggerFunctions; emitted: INodeExecutionData[][][] } {
+/**
+ * A mocked ITriggerFunctions that records what the node emits. Each emission's execution "ends" at once,
+ * unless `holdExecutions` is set: then `finish` ends the oldest running one, as n8n would when it is done.
+ */
+export function triggerContext(
+  credential: ICredentialDataDecryptedObject,
+  parameters: IDataObject = {},
+  holdExecutions = false,
+): { context: ITriggerFunctions; emitted: INodeExecutionData[][][]; finish: () => void } {
   const emitted: INodeExecutionData[][][] = [];
+  const running: (() => void)[] = [];
   const params: IDataObject = { mode: 'queue', emission: 'each', batchWindowSeconds: 5, emitStatus: true, ...parameters };
   const context = {
     getCredentials: async () => credential,
@@ -95,9 +103,21 @@ export function triggerContext(credential: ICredentialDataDecryptedObject, param
     getMode: () => 'trigger',
     getWorkflow: () => ({ id: 'wf-1', name: 'test', active: true }),
     getNode: () => ({ name: 'WhatsApp Inbound Webhook Trigger', type: 'CUSTOM.whatsAppTrigger', typeVersion: 1, parameters: {} }),
-    emit: (data: INodeExecutionData[][]) => emitted.push(data),
+    emit: (data: INodeExecutionData[][], _response?: unknown, done?: { resolve: (run: undefined) => void }) => {
+      emitted.push(data);
+      if (!done) return;
+      if (holdExecutions) running.push(() => done.resolve(undefined));
+      else setImmediate(() => done.resolve(undefined));
+    },
+    helpers: {
+      createDeferredPromise: () => {
+        const deferred: { promise?: Promise<unknown>; resolve?: (value: unknown) => void; reject?: (error: Error) => void } = {};
+        deferred.promise = new Promise((resolve, reject) => Object.assign(deferred, { resolve, reject }));
+        return deferred;
+      },
+    },
   };
-  return { context: context as unknown as ITriggerFunctions, emitted };
+  return { context: context as unknown as ITriggerFunctions, emitted, finish: () => running.shift()?.() };
 }
 
 /** A mocked IExecuteFunctions: one parameter set for every item. */

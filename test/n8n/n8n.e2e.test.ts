@@ -7,7 +7,8 @@ import { writeFileSync, existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp';
-import { credentials, DRY_RUN_PHONE, PASS_WEBHOOK_ID, QUEUE_WEBHOOK_ID, QUOTA_TOKEN, QUOTA_WEBHOOK_ID, TOKEN, workflows } from './e2e-workflows';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/execution-gate';
+import { credentials, dedicatedPortWorkflow, DRY_RUN_PHONE, PASS_WEBHOOK_ID, QUEUE_WEBHOOK_ID, QUOTA_TOKEN, QUOTA_WEBHOOK_ID, TOKEN, workflows } from './e2e-workflows';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const harness = require('../../scripts/n8n-server.js') as {
@@ -30,6 +31,7 @@ const dir = tempDir('wahook-n8n-e2e-');
 let n8n: Awaited<ReturnType<typeof harness.startN8n>>;
 let token = TOKEN;
 let userFolder = '';
+let dedicatedPort = 0;
 const startedAt = Date.now();
 
 beforeAll(async () => {
@@ -41,11 +43,13 @@ beforeAll(async () => {
   userFolder = join(dir.path, 'n8n');
   const port = await harness.freePort();
   const env = harness.n8nEnv({ userFolder, port, brokerPort: await harness.freePort() });
+  dedicatedPort = await harness.freePort();
+  const imported = [...workflows, dedicatedPortWorkflow(dedicatedPort)];
   writeFileSync(join(dir.path, 'credentials.json'), JSON.stringify(credentials));
-  writeFileSync(join(dir.path, 'workflows.json'), JSON.stringify(workflows));
+  writeFileSync(join(dir.path, 'workflows.json'), JSON.stringify(imported));
   await harness.n8nCli(env, ['import:credentials', `--input=${join(dir.path, 'credentials.json')}`]);
   await harness.n8nCli(env, ['import:workflow', `--input=${join(dir.path, 'workflows.json')}`]);
-  for (const workflow of workflows) await harness.n8nCli(env, ['publish:workflow', `--id=${workflow.id}`]);
+  for (const workflow of imported) await harness.n8nCli(env, ['publish:workflow', `--id=${workflow.id}`]);
   n8n = await harness.startN8n({ userFolder, port });
   await workflowsActive();
 });
@@ -55,7 +59,9 @@ async function workflowsActive(): Promise<void> {
   const ours = async () =>
     (await Promise.all([queueUrl('probe'), passUrl('probe'), `${QUOTA_WEBHOOK_ID}/whatsapp-quota/probe`].map((url) => post(url, '{}')))).every(
       (answer) => answer.status === 404 && (answer.body as { data?: unknown }).data !== undefined,
-    ) && (await post('manage-enabled', JSON.stringify({ enabled: true }))).status === 200;
+    ) &&
+    (await post('manage-enabled', JSON.stringify({ enabled: true }))).status === 200 &&
+    (await fetch(`http://127.0.0.1:${dedicatedPort}/whatsapp/probe`, { method: 'POST' }).then((answer) => answer.status, () => 0)) === 404;
   const until = Date.now() + 60_000;
   while (!(await ours())) {
     if (Date.now() > until) throw new Error(`The imported workflows were not active within 60 s:\n${n8n.output()}`);
@@ -196,19 +202,6 @@ describe('a Send step inside a real execution, on a dry-run account', () => {
 });
 
 describe('executions', () => {
-  /** Executions n8n recorded per workflow, read from its own database. */
-  function executions(): Record<string, string[]> {
-    const db = new DatabaseSync(join(userFolder, '.n8n', 'database.sqlite'), { readOnly: true });
-    try {
-      const rows = db.prepare('SELECT workflowId, status FROM execution_entity').all() as { workflowId: string; status: string }[];
-      const byWorkflow: Record<string, string[]> = {};
-      for (const row of rows) (byWorkflow[row.workflowId] ??= []).push(row.status);
-      return byWorkflow;
-    } finally {
-      db.close();
-    }
-  }
-
   it('"Each message" starts one execution per accepted call; "Not at all" starts none', async () => {
     const before = executions();
     expect((await post(queueUrl(), SEND)).status).toBe(200);
@@ -226,6 +219,37 @@ describe('executions', () => {
     // The one-unit workspace's trigger emits nothing: its accepted and refused calls left no execution.
     expect(after.wahookQuotaWf01).toBeUndefined();
     expect(after.wahookPassWf001!.length).toBeGreaterThan(0);
+  });
+});
+
+/** Executions n8n recorded per workflow, read from its own database. */
+function executions(): Record<string, string[]> {
+  const db = new DatabaseSync(join(userFolder, '.n8n', 'database.sqlite'), { readOnly: true });
+  try {
+    const rows = db.prepare('SELECT workflowId, status FROM execution_entity').all() as { workflowId: string; status: string }[];
+    const byWorkflow: Record<string, string[]> = {};
+    for (const row of rows) (byWorkflow[row.workflowId] ??= []).push(row.status);
+    return byWorkflow;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the Dedicated Port', () => {
+  it('answers outside n8n and starts one execution per accepted call, more calls than it runs at once', async () => {
+    // More calls than the trigger keeps running at once: the held ones start only if real n8n reports
+    // the end of each execution back to the trigger.
+    const calls = CONCURRENT_EXECUTIONS * 2 + 1;
+    const answers = await Promise.all(
+      Array.from({ length: calls }, () =>
+        fetch(`http://127.0.0.1:${dedicatedPort}/whatsapp/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: SEND }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(calls).fill(200));
+    const finished = () => (executions().wahookPortWf001 ?? []).filter((status) => status === 'success').length;
+    const until = Date.now() + 60_000;
+    while (finished() < calls && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(executions().wahookPortWf001).toEqual(Array(calls).fill('success'));
   });
 });
 

@@ -2,6 +2,7 @@ import { resolveWebhookDescriptionField, webhookDescriptionIsNativelyResolvable,
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/execution-gate';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { workspaces } from '../../shared';
 import { DRY_RUN_PHONE, eventually, testCredential, TOKEN, webhookContext, triggerContext, type WebhookRequest } from './helpers';
@@ -247,6 +248,29 @@ describe('trigger(): a dedicated port', () => {
     }
     await expect(post(port, TOKEN)).rejects.toThrow();
     expect(workspaces.openKeys()).toEqual([]);
+  });
+
+  it('keeps at most CONCURRENT_EXECUTIONS executions running at once and starts the held ones in order as they end', async () => {
+    const port = await freePort();
+    const { context, emitted, finish } = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false }, true);
+    const active = await node.trigger.call(context);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < CONCURRENT_EXECUTIONS + 2; i++) {
+        const answer = await post(port, TOKEN);
+        expect(answer.status).toBe(200);
+        ids.push(((await answer.json()) as { data: { message_id: string } }).data.message_id);
+      }
+      // Every call was answered and queued; only CONCURRENT_EXECUTIONS executions started.
+      expect(emitted.map((data) => data[0]![0]!.json.message_id)).toEqual(ids.slice(0, CONCURRENT_EXECUTIONS));
+      finish();
+      await eventually(() => emitted.length === CONCURRENT_EXECUTIONS + 1);
+      finish();
+      await eventually(() => emitted.length === CONCURRENT_EXECUTIONS + 2);
+      expect(emitted.map((data) => data[0]![0]!.json.message_id)).toEqual(ids);
+    } finally {
+      await active.closeFunction!();
+    }
   });
 
   it('emits nothing with emission off, and refuses a port in use with a sentence', async () => {

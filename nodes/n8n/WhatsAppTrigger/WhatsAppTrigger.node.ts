@@ -3,6 +3,7 @@ import {
   NodeOperationError,
   type IDataObject,
   type IHookFunctions,
+  type IRun,
   type INodeType,
   type INodeTypeDescription,
   type ITriggerFunctions,
@@ -24,6 +25,7 @@ import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential
 import { WindowBatcher } from './batcher';
 import { properties, webhooks, type Emission, type TriggerMode } from './description';
 import { emitterFor, emitterKey, registerEmitter } from './emitters';
+import { CONCURRENT_EXECUTIONS, ExecutionGate } from './execution-gate';
 import { webhookCallFrom, writeAnswer } from './http';
 
 /**
@@ -144,8 +146,13 @@ export class WhatsAppTrigger implements INodeType {
     if (this.getNodeParameter('emitStatus', true) === true) stops.push(watchStatus(lease.workspace, (json) => this.emit([[], [{ json }]])));
     const port = Number(this.getNodeParameter('dedicatedPort', 0));
     if (queueMode && port > 0) {
+      const gate = new ExecutionGate(CONCURRENT_EXECUTIONS, (item) => {
+        const done = this.helpers.createDeferredPromise<IRun>();
+        this.emit([[{ json: item }], []], undefined, done);
+        return done.promise;
+      });
       const emitAccepted = (item: IDataObject) => {
-        if (emission === 'each') this.emit([[{ json: item }], []]);
+        if (emission === 'each') gate.add(item);
         else batch?.(item);
       };
       try {

@@ -100,7 +100,7 @@ export const properties: INodeProperties[] = [
     typeOptions: { minValue: 0, maxValue: 65535 },
     default: 0,
     description:
-      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. 0 = off.',
+      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. With Each Message, at most 8 executions run at once; the others wait their turn. 0 = off.',
   },
   {
     displayName: 'Batch Window (Seconds)',
