@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A new secret for the webhook URL: 32 random bytes, URL-safe. */
 export function newWebhookToken(random: (size: number) => Buffer = randomBytes): string {
@@ -23,5 +23,6 @@ export class WebhookSecret {
 }
 
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  // The one-shot form: no Hash object per call (this runs on every webhook call).
+  return hash('sha256', value, 'buffer');
 }

@@ -44,6 +44,22 @@ describe('SqliteStore on a real file', () => {
     expect(await store.outbox.countByStatus()).toEqual({ queued: 3 });
   });
 
+  it('queues a request accepted alone ahead of a later concurrent batch, and charges and logs both', async () => {
+    const roomy: QuotaPolicy = { period: 'none', allowance: 10 };
+    const acceptAs = (message: ReturnType<typeof textMessage>) =>
+      store.accept({ messages: [message], units: 1, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: message.id }), now: 1000 });
+    const alone = textMessage();
+    const batch = [textMessage(), textMessage(), textMessage()];
+    // Alone: one atomic statement into the intake, still waiting for its drain when the batch commits.
+    expect(await acceptAs(alone)).toEqual({ accepted: true });
+    expect(await Promise.all(batch.map(acceptAs))).toEqual(batch.map(() => ({ accepted: true })));
+    const claimed = [];
+    for (let i = 0; i < 4; i++) claimed.push((await store.outbox.claimNext('acc', 1000))?.id);
+    expect(claimed).toEqual([alone, ...batch].map((message) => message.id));
+    expect((await store.quota.state(roomy, 'all', 1000)).available).toBe(6);
+    expect((await store.attempts.list(10)).map((entry) => entry.messageId)).toEqual([...batch].reverse().concat(alone).map((message) => message.id));
+  });
+
   it('commits requests still waiting for their batch when the store closes', async () => {
     const message = textMessage();
     const pending = accept(1, [message]);

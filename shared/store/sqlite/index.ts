@@ -6,7 +6,7 @@ import { SqliteAttemptRepository } from './attempt-repository';
 import { SqliteAuthRepository } from './auth-repository';
 import { SqliteChatRepository } from './chat-repository';
 import { SqliteDryRunRepository } from './dry-run-repository';
-import { IntakeJournal } from './intake';
+import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
 import { SqliteQuotaRepository } from './quota-repository';
 import { SqliteWebhookRepository } from './webhook-repository';
@@ -81,12 +81,16 @@ export class SqliteStore implements WorkspaceStore {
 
   /**
    * Several requests in one IMMEDIATE transaction: no other writer can come between, so each period's
-   * units are read once and counted down in order of arrival.
+   * units are read once and counted down in order of arrival. They are written straight to messages and
+   * attempts: the commit is shared, so the intake's small single-request commit would only add a copy.
    */
   private acceptBatch(inputs: readonly AcceptInput[]): AcceptOutcome[] {
     return inTransaction(this.db, () => {
+      // Requests accepted alone before this batch go first, so the queue keeps arrival order.
+      this.intake.drainWithin();
       const left = new Map<string, number>();
-      return inputs.map((input): AcceptOutcome => {
+      const accepted: AcceptedRequest[] = [];
+      const outcomes = inputs.map((input): AcceptOutcome => {
         const key = `${input.periodKey}\n${input.quota.allowance}`;
         const available = left.get(key) ?? this.quota.availableUnits(input.quota, input.periodKey, input.now);
         if (input.units > available) {
@@ -94,10 +98,14 @@ export class SqliteStore implements WorkspaceStore {
           return { accepted: false, available, needed: input.units };
         }
         left.set(key, available - input.units);
-        this.intake.appendWithin(input.periodKey, input.units, { messages: input.messages, attempt: input.attempt, now: input.now });
-        for (const attachment of input.attachments ?? []) this.outbox.insertAttachmentWithin(attachment);
+        accepted.push({ messages: input.messages, attempt: input.attempt, now: input.now, periodKey: input.periodKey, units: input.units });
         return { accepted: true };
       });
+      this.intake.recordWithin(accepted);
+      for (const input of inputs.filter((_, i) => outcomes[i]!.accepted)) {
+        for (const attachment of input.attachments ?? []) this.outbox.insertAttachmentWithin(attachment);
+      }
+      return outcomes;
     });
   }
 

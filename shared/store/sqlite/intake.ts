@@ -14,6 +14,12 @@ interface IntakeEntry {
   readonly now: number;
 }
 
+/** An accepted request with the period it was charged to, ready for messages, attempts and the ledger. */
+export interface AcceptedRequest extends IntakeEntry {
+  readonly periodKey: string;
+  readonly units: number;
+}
+
 interface IntakeRow {
   seq: number;
   period_key: string;
@@ -27,14 +33,14 @@ const DRAIN_DELAY_MS = 20;
 const DRAIN_BATCH = 64;
 
 /**
- * The accept path's journal. Accepting writes one intake row (one page) in the commit that precedes
- * the 200 answer; the drain later moves many rows at once into the indexed messages and attempts
- * tables, so index maintenance is paid per batch rather than per request. Every reader of those tables
+ * The accept path's journal. A request accepted alone writes one intake row (one page) in the commit
+ * that precedes the 200 answer; the drain later moves many rows at once into the indexed messages and
+ * attempts tables, so index maintenance is paid per batch rather than per request. Concurrent requests
+ * already share one commit, so they skip the journal (recordWithin). Every reader of those tables
  * drains first, so no caller ever sees the difference.
  */
 export class IntakeJournal {
   private readonly insert: StatementSync;
-  private readonly append: StatementSync;
   private readonly anyPending: StatementSync;
   private readonly selectAll: StatementSync;
   private readonly deleteUpTo: StatementSync;
@@ -53,7 +59,6 @@ export class IntakeJournal {
     this.insert = db.prepare(
       `INSERT INTO intake (period_key, units, payload) SELECT ?1, ?4, ?5 WHERE ${AVAILABLE_UNITS_SQL} >= ?4`,
     );
-    this.append = db.prepare('INSERT INTO intake (period_key, units, payload) VALUES (?, ?, ?)');
     this.anyPending = db.prepare('SELECT 1 FROM intake LIMIT 1');
     this.selectAll = db.prepare('SELECT * FROM intake ORDER BY seq');
     this.deleteUpTo = db.prepare('DELETE FROM intake WHERE seq <= ?');
@@ -69,15 +74,6 @@ export class IntakeJournal {
     return true;
   }
 
-  /**
-   * Records a request whose units the caller has already checked inside its own transaction (a batch of
-   * concurrent requests checks the period's units once, then counts them down).
-   */
-  appendWithin(periodKey: string, units: number, entry: IntakeEntry): void {
-    this.append.run(periodKey, units, JSON.stringify(entry));
-    this.recorded();
-  }
-
   private recorded(): void {
     this.appended++;
     this.timer ??= setTimeout(() => this.drain(), DRAIN_DELAY_MS);
@@ -90,28 +86,50 @@ export class IntakeJournal {
 
   /** Moves every pending request into messages, attempts and the quota ledger, in one transaction. */
   drain(): void {
+    this.cancelTimer();
+    if (!this.db.isOpen || !this.anyPending.get()) return;
+    inTransaction(this.db, () => this.moveWithin());
+  }
+
+  /**
+   * Moves pending requests inside the caller's transaction, if this process appended any since its last
+   * drain (a batch that writes straight to messages calls this first, so queue order stays arrival order).
+   */
+  drainWithin(): void {
+    if (this.appended === 0) return;
+    this.cancelTimer();
+    this.moveWithin();
+  }
+
+  /** Writes accepted requests to messages, attempts and the quota ledger; the caller holds the transaction. */
+  recordWithin(entries: readonly AcceptedRequest[]): void {
+    const charges = new Map<string, number>();
+    let latest = 0;
+    let newestAttempt = 0;
+    for (const entry of entries) {
+      latest = Math.max(latest, entry.now);
+      for (const message of entry.messages) this.outbox.insertWithin(message, entry.periodKey, entry.now);
+      newestAttempt = this.attempts.insertWithin(entry.attempt);
+      charges.set(entry.periodKey, (charges.get(entry.periodKey) ?? 0) + entry.units);
+    }
+    if (entries.length === 0) return;
+    this.attempts.trimWithin(newestAttempt);
+    for (const [periodKey, units] of charges) this.quota.chargeWithin(periodKey, units);
+    // The store has no clock of its own: the newest accepted request tells the time.
+    this.quota.applyDueRefundsWithin(latest);
+  }
+
+  private moveWithin(): void {
+    const rows = this.selectAll.all() as unknown as IntakeRow[];
+    if (rows.length === 0) return;
+    this.recordWithin(rows.map((row) => ({ ...(JSON.parse(row.payload) as IntakeEntry), periodKey: row.period_key, units: row.units })));
+    this.deleteUpTo.run(rows.at(-1)!.seq);
+  }
+
+  private cancelTimer(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.appended = 0;
-    if (!this.db.isOpen || !this.anyPending.get()) return;
-    inTransaction(this.db, () => {
-      const rows = this.selectAll.all() as unknown as IntakeRow[];
-      const charges = new Map<string, number>();
-      let latest = 0;
-      let newestAttempt = 0;
-      for (const row of rows) {
-        const entry = JSON.parse(row.payload) as IntakeEntry;
-        latest = Math.max(latest, entry.now);
-        for (const message of entry.messages) this.outbox.insertWithin(message, row.period_key, entry.now);
-        newestAttempt = this.attempts.insertWithin(entry.attempt);
-        charges.set(row.period_key, (charges.get(row.period_key) ?? 0) + row.units);
-      }
-      this.attempts.trimWithin(newestAttempt);
-      for (const [periodKey, units] of charges) this.quota.chargeWithin(periodKey, units);
-      // The store has no clock of its own: the newest accepted request tells the time.
-      if (rows.length > 0) this.quota.applyDueRefundsWithin(latest);
-      if (rows.length > 0) this.deleteUpTo.run(rows.at(-1)!.seq);
-    });
   }
 
   /** Drains what is left and cancels the pending drain, so closing leaves no timer behind. */
