@@ -60,6 +60,8 @@ export class AccountDispatcher {
   /** Something may be sendable: a message was queued, a backoff ended, or the account came back. */
   wake(): void {
     if (this.stopping.signal.aborted) return;
+    // An account that cannot send has nothing to schedule; its state change wakes it again.
+    if (!this.deps.transport.isReady()) return;
     if (this.scheduled) {
       this.wakeAgain = true;
       return;

@@ -85,7 +85,9 @@ describe('AccountDispatcher', () => {
     const gaps = transport.sent.slice(1).map((sent, i) => sent.at - transport.sent[i]!.at);
     for (const gap of gaps) {
       expect(gap).toBeGreaterThanOrEqual(40);
-      expect(gap).toBeLessThan(60 + 40); // upper bound leaves room for a slow test machine's timer
+      // The upper bound only shows the gap is not stuck: timers on a loaded CI machine (n8n and Chromium
+      // run beside this suite) fire late, so it leaves 200 ms of room. The bench measures accuracy.
+      expect(gap).toBeLessThan(60 + 200);
     }
     await until(async () => (await statusOf(messages[7]!.id)) === 'sent');
   });
