@@ -74,6 +74,22 @@ function load(url, seconds) {
   return postLoad(url, BODY, CONNECTIONS, seconds);
 }
 
+/**
+ * Waits until the n8n process has been nearly idle for a moment (under 5% of a core over 400 ms), so
+ * what one target leaves behind (V8 isolates being disposed, garbage collection) is not billed to the
+ * next one. Gives up after 20 s.
+ */
+async function untilIdle(pid) {
+  const deadline = Date.now() + 20_000;
+  let before = cpuMs(pid);
+  while (Date.now() < deadline) {
+    await sleep(400);
+    const now = cpuMs(pid);
+    if (now - before < 20) return;
+    before = now;
+  }
+}
+
 /** The workflow each target's requests run, for the targets that start an execution per request. */
 const EXECUTING = { plain: 'wahookBenchPlain', each: 'wahookBenchEach1', portEach: 'wahookBenchPortEach1' };
 
@@ -159,11 +175,11 @@ async function n8nThroughputWith(engine) {
         if (workflowId) await untilFinished(counter, workflowId, warmFrom + warm, 300_000);
       }
       // Rounds interleave the targets, each round starting one target further on, so a slow spell of the
-      // shared machine, or what a target leaves behind for the next one, falls on all of them alike.
+      // shared machine falls on all of them alike; each target starts with n8n idle.
       const targets = Object.entries(urls);
       for (let round = 0; round < rounds; round++) {
         for (const [name, url] of [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)]) {
-          await sleep(500);
+          await untilIdle(n8n.child.pid);
           const workflowId = EXECUTING[name];
           const cpuBefore = cpuMs(n8n.child.pid);
           const started = performance.now();

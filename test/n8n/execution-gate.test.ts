@@ -44,6 +44,20 @@ describe('ExecutionGate', () => {
     expect(gate.pending).toBe(0);
   });
 
+  it('starts nothing after close, and reports the items it dropped', async () => {
+    const { started, start, end } = controlled();
+    const gate = new ExecutionGate(1, start);
+    gate.add({ n: 1 });
+    gate.add({ n: 2 });
+    gate.add({ n: 3 });
+    expect(gate.close()).toBe(2);
+    gate.add({ n: 4 });
+    end(0);
+    await flush();
+    expect(started).toEqual([{ n: 1 }]);
+    expect(gate.pending).toBe(0);
+  });
+
   it('keeps its order across the compaction of its queue', async () => {
     const order: number[] = [];
     const gate = new ExecutionGate(1, async (item) => {

@@ -93,9 +93,10 @@ export function triggerContext(
   credential: ICredentialDataDecryptedObject,
   parameters: IDataObject = {},
   holdExecutions = false,
-): { context: ITriggerFunctions; emitted: INodeExecutionData[][][]; finish: () => void } {
+): { context: ITriggerFunctions; emitted: INodeExecutionData[][][]; finish: () => void; logged: string[] } {
   const emitted: INodeExecutionData[][][] = [];
   const running: (() => void)[] = [];
+  const logged: string[] = [];
   const params: IDataObject = { mode: 'queue', emission: 'each', batchWindowSeconds: 5, emitStatus: true, ...parameters };
   const context = {
     getCredentials: async () => credential,
@@ -109,6 +110,7 @@ export function triggerContext(
       if (holdExecutions) running.push(() => done.resolve(undefined));
       else setImmediate(() => done.resolve(undefined));
     },
+    logger: { info: (message: string) => logged.push(message), debug: () => undefined, warn: () => undefined, error: () => undefined },
     helpers: {
       createDeferredPromise: () => {
         const deferred: { promise?: Promise<unknown>; resolve?: (value: unknown) => void; reject?: (error: Error) => void } = {};
@@ -117,7 +119,7 @@ export function triggerContext(
       },
     },
   };
-  return { context: context as unknown as ITriggerFunctions, emitted, finish: () => running.shift()?.() };
+  return { context: context as unknown as ITriggerFunctions, emitted, finish: () => running.shift()?.(), logged };
 }
 
 /** A mocked IExecuteFunctions: one parameter set for every item. */

@@ -273,6 +273,18 @@ describe('trigger(): a dedicated port', () => {
     }
   });
 
+  it('starts no held execution once the workflow is deactivated, and says how many were not emitted', async () => {
+    const port = await freePort();
+    const { context, emitted, finish, logged } = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false }, true);
+    const active = await node.trigger.call(context);
+    for (let i = 0; i < CONCURRENT_EXECUTIONS + 3; i++) expect((await post(port, TOKEN)).status).toBe(200);
+    await active.closeFunction!();
+    for (let i = 0; i < CONCURRENT_EXECUTIONS; i++) finish();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(emitted).toHaveLength(CONCURRENT_EXECUTIONS);
+    expect(logged).toEqual(['WhatsApp trigger deactivated with 3 accepted messages not emitted; they stay queued for sending.']);
+  });
+
   it('emits nothing with emission off, and refuses a port in use with a sentence', async () => {
     const port = await freePort();
     const first = triggerContext(store.credential, { dedicatedPort: port, emission: 'none', emitStatus: false });

@@ -161,6 +161,11 @@ export class WhatsAppTrigger implements INodeType {
         await lease.release();
         throw new NodeOperationError(this.getNode(), (error as Error).message);
       }
+      // After the port has closed: a deactivated workflow starts no more executions.
+      stops.push(() => {
+        const dropped = gate.close();
+        if (dropped > 0) this.logger.info(`WhatsApp trigger deactivated with ${dropped} accepted messages not emitted; they stay queued for sending.`);
+      });
     }
     return {
       closeFunction: async () => {

@@ -32,9 +32,24 @@ export class ExecutionGate {
     private readonly start: StartExecution,
   ) {}
 
+  private closed = false;
+
   add(item: IDataObject): void {
+    if (this.closed) return;
     this.held.push(item);
     this.pump();
+  }
+
+  /**
+   * Starts nothing more: the workflow is being deactivated, and n8n must not run it afterwards. Returns
+   * how many held items will never start (their messages stay queued and are sent all the same).
+   */
+  close(): number {
+    this.closed = true;
+    const dropped = this.held.length - this.next;
+    this.held.length = 0;
+    this.next = 0;
+    return dropped;
   }
 
   /** Executions running plus items waiting for a slot. */
@@ -43,7 +58,7 @@ export class ExecutionGate {
   }
 
   private pump(): void {
-    while (this.running < this.limit && this.next < this.held.length) {
+    while (!this.closed && this.running < this.limit && this.next < this.held.length) {
       const item = this.held[this.next++];
       this.running++;
       void this.run(item);
