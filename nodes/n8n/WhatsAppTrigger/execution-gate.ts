@@ -26,13 +26,12 @@ export class ExecutionGate {
   private readonly held: IDataObject[] = [];
   private next = 0;
   private running = 0;
+  private closed = false;
 
   constructor(
     private readonly limit: number,
     private readonly start: StartExecution,
   ) {}
-
-  private closed = false;
 
   add(item: IDataObject): void {
     if (this.closed) return;

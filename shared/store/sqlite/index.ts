@@ -99,12 +99,10 @@ export class SqliteStore implements WorkspaceStore {
         }
         left.set(key, available - input.units);
         accepted.push({ messages: input.messages, attempt: input.attempt, now: input.now, periodKey: input.periodKey, units: input.units });
+        for (const attachment of input.attachments ?? []) this.outbox.insertAttachmentWithin(attachment);
         return { accepted: true };
       });
       this.intake.recordWithin(accepted);
-      for (const input of inputs.filter((_, i) => outcomes[i]!.accepted)) {
-        for (const attachment of input.attachments ?? []) this.outbox.insertAttachmentWithin(attachment);
-      }
       return outcomes;
     });
   }

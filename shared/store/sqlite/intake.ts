@@ -103,6 +103,7 @@ export class IntakeJournal {
 
   /** Writes accepted requests to messages, attempts and the quota ledger; the caller holds the transaction. */
   recordWithin(entries: readonly AcceptedRequest[]): void {
+    if (entries.length === 0) return;
     const charges = new Map<string, number>();
     let latest = 0;
     let newestAttempt = 0;
@@ -112,7 +113,6 @@ export class IntakeJournal {
       newestAttempt = this.attempts.insertWithin(entry.attempt);
       charges.set(entry.periodKey, (charges.get(entry.periodKey) ?? 0) + entry.units);
     }
-    if (entries.length === 0) return;
     this.attempts.trimWithin(newestAttempt);
     for (const [periodKey, units] of charges) this.quota.chargeWithin(periodKey, units);
     // The store has no clock of its own: the newest accepted request tells the time.
