@@ -247,6 +247,7 @@ export class Workspace {
     return this.runtime.addDryRun(phone, name);
   }
 
+  /** Removes an account; its queued messages fail and are refunded. */
   removeAccount(id: string): Promise<void> {
     return this.runtime.remove(id);
   }

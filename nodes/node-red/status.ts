@@ -26,8 +26,8 @@ export function watchWorkspaceStatus(node: Node, workspace: Workspace): () => vo
   const refresh = async () => {
     timer = undefined;
     if (stopped) return;
-    const counts = await workspace.store.outbox.countByStatus();
-    if (!stopped) node.status(workspaceStatus(workspace.connections(), (counts.queued ?? 0) + (counts.sending ?? 0)));
+    const waiting = await workspace.store.outbox.countWaiting();
+    if (!stopped) node.status(workspaceStatus(workspace.connections(), waiting));
   };
   const schedule = () => {
     timer ??= setTimeout(() => void refresh().catch(() => undefined), REFRESH_MS);

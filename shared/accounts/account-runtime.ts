@@ -112,11 +112,15 @@ export class AccountRuntime {
     return account;
   }
 
-  async remove(id: string): Promise<void> {
+  /** Removes the account; its queued messages fail with `reason` and are refunded (nothing is left to send them). */
+  async remove(id: string, reason = 'The account was removed before this message was sent'): Promise<void> {
     await this.disconnect(id);
     this.expiry.unwatch(id);
     await this.deps.store.accounts.remove(id);
     this.accountList = await this.deps.store.accounts.list();
+    const now = this.now();
+    const { failed } = await this.deps.store.outbox.expireQueued(id, Number.MAX_SAFE_INTEGER, reason, now, now + this.deps.dispatch.refundDelayMs);
+    for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: id, status: 'failed', reason, at: now });
   }
 
   /**
@@ -150,12 +154,8 @@ export class AccountRuntime {
     this.unwatchState.delete(accountId);
     if (transport instanceof BaileysConnection) await transport.logout();
     await this.accountWrites;
-    await this.remove(accountId);
+    await this.remove(accountId, 'The WhatsApp account was unlinked before this message was sent');
     await this.deps.store.auth.clear(accountId);
-    const now = this.now();
-    const reason = 'The WhatsApp account was unlinked before this message was sent';
-    const { failed } = await this.deps.store.outbox.expireQueued(accountId, Number.MAX_SAFE_INTEGER, reason, now, now + this.deps.dispatch.refundDelayMs);
-    for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId, status: 'failed', reason, at: now });
   }
 
   /** Every account with its connection state. */

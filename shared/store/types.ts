@@ -82,6 +82,7 @@ export interface StoredAttachment {
 }
 
 export interface AcceptInput {
+  /** The request's parts, text then file (two at most); the first part's id is the request id. */
   readonly messages: readonly NewMessage[];
   /** Files attached by an engine, committed with the request. */
   readonly attachments?: readonly StoredAttachment[];
@@ -124,7 +125,10 @@ export interface OutboxRepository {
   /** The messages of one request (text, then file), in sending order. */
   byRequest(requestId: string): Promise<OutboxMessage[]>;
   history(id: string): Promise<MessageEvent[]>;
+  /** Every message by status: a count of the whole history, for reports and tests, not for a hot path. */
   countByStatus(accountId?: string): Promise<Partial<Record<MessageStatus, number>>>;
+  /** Messages still waiting (queued or sending), counted from the queue index alone, whatever the history. */
+  countWaiting(): Promise<number>;
   /** Messages of the account sent at or after `since` (for hourly and daily caps). */
   countSentSince(accountId: string, since: number): Promise<number>;
   /**

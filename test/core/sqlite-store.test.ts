@@ -92,6 +92,68 @@ describe('SqliteStore on a real file', () => {
     expect((await store.outbox.claimNext('acc', 5000))?.id).toBe(text.id);
   });
 
+  it("holds back and finds only a request's own parts, with other requests queued around them", async () => {
+    const before = textMessage();
+    const text = textMessage();
+    const file = textMessage({ requestId: text.id, part: 'file', text: null, fileUrl: 'https://x.test/a.png', fileName: 'a.png' });
+    const after = textMessage();
+    const roomy: QuotaPolicy = { period: 'none', allowance: 10 };
+    const acceptAs = (messages: ReturnType<typeof textMessage>[]) =>
+      store.accept({ messages, units: messages.length, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: messages[0]!.id }), now: 1000 });
+    await acceptAs([before]);
+    await acceptAs([text, file]);
+    await acceptAs([after]);
+    expect((await store.outbox.byRequest(text.id)).map((message) => message.id)).toEqual([text.id, file.id]);
+    expect((await store.outbox.byRequest(after.id)).map((message) => message.id)).toEqual([after.id]);
+    expect(await store.outbox.byRequest('3EB0FFFFFFFFFFFFFFFFFF')).toEqual([]);
+    expect((await store.outbox.claimNext('acc', 1000))?.id).toBe(before.id);
+    expect((await store.outbox.claimNext('acc', 1000))?.id).toBe(text.id);
+    await store.outbox.requeue(text.id, 5000, 'WhatsApp did not answer', 1000);
+    // The file waits with its text; the next request's message is not held back.
+    expect((await store.outbox.claimNext('acc', 1000))?.id).toBe(after.id);
+    expect(await store.outbox.claimNext('acc', 4999)).toBeUndefined();
+    expect((await store.outbox.claimNext('acc', 5000))?.id).toBe(text.id);
+    expect((await store.outbox.claimNext('acc', 5000))?.id).toBe(file.id);
+  });
+
+  it('counts the messages still waiting (queued or sending) of every account, and none of the history', async () => {
+    const roomy: QuotaPolicy = { period: 'none', allowance: 10 };
+    const messages = [textMessage(), textMessage(), textMessage(), textMessage({ accountId: 'other' }), textMessage({ accountId: 'z' })];
+    await store.accept({ messages, units: 5, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: messages[0]!.id }), now: 1000 });
+    expect(await store.outbox.countWaiting()).toBe(5);
+    const sent = (await store.outbox.claimNext('acc', 1000))!;
+    await store.outbox.markSent(sent.id, sent.jid!, 1001);
+    const failed = (await store.outbox.claimNext('acc', 1000))!;
+    await store.outbox.markFailed(failed.id, 'no', 1002, 1002);
+    await store.outbox.claimNext('other', 1000);
+    expect(await store.outbox.countByStatus()).toEqual({ queued: 2, sending: 1, sent: 1, failed: 1 });
+    expect(await store.outbox.countWaiting()).toBe(3);
+  });
+
+  it('reads messages at run time through an index, never by a scan of every message queued', () => {
+    const prepared: string[] = [];
+    const prepare = DatabaseSync.prototype.prepare;
+    const spy = jest.spyOn(DatabaseSync.prototype, 'prepare').mockImplementation(function (this: DatabaseSync, sql: string) {
+      prepared.push(sql);
+      return prepare.call(this, sql);
+    });
+    const probe = new SqliteStore({ path: join(dir.path, 'plans.sqlite') });
+    spy.mockRestore();
+    const plans = new DatabaseSync(join(dir.path, 'plans.sqlite'));
+    const scans = prepared
+      .filter((sql) => /\bmessages\b/.test(sql) && !/^\s*(INSERT|CREATE|PRAGMA)/i.test(sql))
+      .filter((sql) => (plans.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).some((row) => /^SCAN messages\b/.test(row.detail)))
+      .map((sql) => sql.replace(/\s+/g, ' ').trim());
+    plans.close();
+    void probe.close();
+    // Only the restart's recovery of in-flight messages reads them all (once), and the count of the whole
+    // history by status, which reports and tests ask for and the product does not.
+    expect(scans).toEqual([
+      `UPDATE messages SET status = 'queued', updated_at = $now WHERE status = 'sending' RETURNING id`,
+      'SELECT status, count(*) AS n FROM messages GROUP BY status',
+    ]);
+  });
+
   it('refunds a failed message once its refund is due, never below zero and only once', async () => {
     const [message] = [textMessage()];
     await accept(1, [message!]);

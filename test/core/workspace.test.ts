@@ -84,6 +84,36 @@ describe('Workspace', () => {
     }
   });
 
+  it('fails and refunds the queued messages of an account that is removed, and tells the listeners', async () => {
+    const slow = await openTestWorkspace({ quota: { period: 'daily', allowance: 10 }, pacing: { gap: { minMs: 60_000, maxMs: 60_000 } } });
+    try {
+      const account = await slow.workspace.addDryRunAccount('15105566777');
+      const send = (text: string) =>
+        handleWebhookCall(slow.workspace, {
+          method: 'POST',
+          contentType: 'application/json',
+          body: JSON.stringify({ action: 'send', phone: '+14151231234', text }),
+          token: slow.workspace.webhookState().token,
+          remoteAddress: null,
+        });
+      const ids = [idOf(await send('one')), idOf(await send('two')), idOf(await send('three'))];
+      // The first goes out at once; the pacing gap holds the other two in the queue.
+      await until(async () => (await slow.workspace.message(ids[0]!))?.status === 'delivered');
+      const changes: MessageChange[] = [];
+      slow.workspace.onMessageChange((change) => changes.push(change));
+      await slow.workspace.removeAccount(account.id);
+      const reason = 'The account was removed before this message was sent';
+      expect(await Promise.all(ids.map(async (id) => (await slow.workspace.message(id))?.status))).toEqual(['delivered', 'failed', 'failed']);
+      expect((await slow.workspace.message(ids[1]!))?.reason).toBe(reason);
+      expect(changes.map(({ messageId, status }) => [messageId, status])).toEqual([[ids[1], 'failed'], [ids[2], 'failed']]);
+      expect(await slow.workspace.quota()).toMatchObject({ used: 1, available: 9 });
+      expect(await slow.workspace.store.outbox.countWaiting()).toBe(0);
+    } finally {
+      await slow.close();
+    }
+    expect(slow.errors).toEqual([]);
+  });
+
   it('resumes queued messages after a restart, with their ids', async () => {
     const dir = tempDir();
     const path = join(dir.path, 'restart.sqlite');

@@ -4,6 +4,13 @@ import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
 import { inTransaction } from './database';
 import { type MessageRow, toMessage } from './message-row';
 
+/**
+ * A request has at most two parts (its text, then its file), queued in the same commit as consecutive
+ * rows, and its id is its first part's id: so its parts are found from that row by seq, through the id
+ * index, instead of by a scan of every message ever queued.
+ */
+const PARTS_PER_REQUEST = 2;
+
 /** Receipt statuses in the order they move; a message only ever moves right. */
 const RECEIPT_RANK: Record<string, number> = { sending: -1, sent: 0, delivered: 1, read: 2, played: 3 };
 
@@ -25,6 +32,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly countAll: StatementSync;
   private readonly countAccount: StatementSync;
   private readonly countSent: StatementSync;
+  private readonly countQueue: StatementSync;
   private readonly addEvent: StatementSync;
   private readonly insert: StatementSync;
   private readonly insertAttachment: StatementSync;
@@ -64,12 +72,13 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.setJid = db.prepare('UPDATE messages SET jid = $jid, sent_at = coalesce(sent_at, $now) WHERE id = $id');
     this.setQueued = db.prepare(
       `UPDATE messages SET status = 'queued', not_before = $notBefore, updated_at = $now
-       WHERE id = $id AND status = 'sending' RETURNING request_id`,
+       WHERE id = $id AND status = 'sending' RETURNING request_id, seq`,
     );
     // The file of a request must never overtake its text.
     this.delaySiblings = db.prepare(
       `UPDATE messages SET not_before = max(not_before, $notBefore)
-       WHERE request_id = $requestId AND status = 'queued'`,
+       WHERE seq BETWEEN $seq - ${PARTS_PER_REQUEST - 1} AND $seq + ${PARTS_PER_REQUEST - 1}
+         AND request_id = $requestId AND status = 'queued'`,
     );
     this.setFailed = db.prepare(
       `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
@@ -86,7 +95,12 @@ export class SqliteOutboxRepository implements OutboxRepository {
       `UPDATE messages SET status = 'queued', updated_at = $now WHERE status = 'sending' RETURNING id`,
     );
     this.selectOne = db.prepare('SELECT * FROM messages WHERE id = ?');
-    this.selectByRequest = db.prepare('SELECT * FROM messages WHERE request_id = ? ORDER BY seq');
+    this.selectByRequest = db.prepare(
+      `SELECT * FROM messages
+       WHERE seq BETWEEN (SELECT seq FROM messages WHERE id = ?1) AND (SELECT seq FROM messages WHERE id = ?1) + ${PARTS_PER_REQUEST - 1}
+         AND request_id = ?1
+       ORDER BY seq`,
+    );
     // Acceptance writes no event row (it keeps the accept commit small): created_at is the 'queued' event.
     this.selectHistory = db.prepare(
       `SELECT message_id, status, at, detail FROM (
@@ -98,6 +112,15 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.countAll = db.prepare('SELECT status, count(*) AS n FROM messages GROUP BY status');
     this.countAccount = db.prepare('SELECT status, count(*) AS n FROM messages WHERE account_id = ? GROUP BY status');
     this.countSent = db.prepare('SELECT count(*) AS n FROM messages WHERE account_id = ? AND sent_at >= ?');
+    // The queue index leads with the account: step from one account to the next through it (a few seeks
+    // each), then count each one's queued and sending rows, so sent history is never read.
+    this.countQueue = db.prepare(
+      `WITH RECURSIVE owners(account_id) AS (
+         SELECT min(account_id) FROM messages
+         UNION ALL
+         SELECT (SELECT min(account_id) FROM messages WHERE account_id > owners.account_id) FROM owners WHERE account_id IS NOT NULL)
+       SELECT count(*) AS n FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')`,
+    );
     this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
     this.expire = db.prepare(
       `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
@@ -173,9 +196,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
   async requeue(id: string, notBefore: number, detail: string, now: number): Promise<void> {
     this.settle();
     inTransaction(this.db, () => {
-      const row = this.setQueued.get({ id, notBefore, now }) as { request_id: string } | undefined;
+      const row = this.setQueued.get({ id, notBefore, now }) as { request_id: string; seq: number } | undefined;
       if (!row) return;
-      this.delaySiblings.run({ requestId: row.request_id, notBefore });
+      this.delaySiblings.run({ requestId: row.request_id, seq: row.seq, notBefore });
       this.addEvent.run(id, 'queued', now, detail);
     });
   }
@@ -244,6 +267,11 @@ export class SqliteOutboxRepository implements OutboxRepository {
       n: number;
     }[];
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countWaiting(): Promise<number> {
+    this.settle();
+    return (this.countQueue.get() as { n: number }).n;
   }
 
   async countSentSince(accountId: string, since: number): Promise<number> {
