@@ -11,6 +11,7 @@ const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
   'accept-at-depth': core.acceptAtDepth,
   'restart-recovery': core.restartRecovery,
+  'queue-with-history': core.queueWithHistory,
   'chat-name-lookup': core.chatNameLookup,
   pacing: core.pacingAccuracy,
   'node-red': nodeRed.nodeRedThroughput,

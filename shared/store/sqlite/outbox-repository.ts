@@ -11,6 +11,15 @@ import { type MessageRow, toMessage } from './message-row';
  */
 const PARTS_PER_REQUEST = 2;
 
+/**
+ * The accounts that own messages, one seek each through the queue index (it leads with the account),
+ * so the queued and sending rows of every account are reached without reading the sent history.
+ */
+const MESSAGE_OWNERS = `WITH RECURSIVE owners(account_id) AS (
+  SELECT min(account_id) FROM messages
+  UNION ALL
+  SELECT (SELECT min(account_id) FROM messages WHERE account_id > owners.account_id) FROM owners WHERE account_id IS NOT NULL)`;
+
 /** Receipt statuses in the order they move; a message only ever moves right. */
 const RECEIPT_RANK: Record<string, number> = { sending: -1, sent: 0, delivered: 1, read: 2, played: 3 };
 
@@ -92,7 +101,10 @@ export class SqliteOutboxRepository implements OutboxRepository {
     );
     this.selectStatus = db.prepare('SELECT status FROM messages WHERE id = ?');
     this.recover = db.prepare(
-      `UPDATE messages SET status = 'queued', updated_at = $now WHERE status = 'sending' RETURNING id`,
+      `${MESSAGE_OWNERS}
+       UPDATE messages SET status = 'queued', updated_at = $now
+       WHERE seq IN (SELECT m.seq FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status = 'sending')
+       RETURNING id`,
     );
     this.selectOne = db.prepare('SELECT * FROM messages WHERE id = ?');
     this.selectByRequest = db.prepare(
@@ -112,13 +124,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.countAll = db.prepare('SELECT status, count(*) AS n FROM messages GROUP BY status');
     this.countAccount = db.prepare('SELECT status, count(*) AS n FROM messages WHERE account_id = ? GROUP BY status');
     this.countSent = db.prepare('SELECT count(*) AS n FROM messages WHERE account_id = ? AND sent_at >= ?');
-    // The queue index leads with the account: step from one account to the next through it (a few seeks
-    // each), then count each one's queued and sending rows, so sent history is never read.
     this.countQueue = db.prepare(
-      `WITH RECURSIVE owners(account_id) AS (
-         SELECT min(account_id) FROM messages
-         UNION ALL
-         SELECT (SELECT min(account_id) FROM messages WHERE account_id > owners.account_id) FROM owners WHERE account_id IS NOT NULL)
+      `${MESSAGE_OWNERS}
        SELECT count(*) AS n FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')`,
     );
     this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
