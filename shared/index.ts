@@ -8,12 +8,17 @@ export {
   type Acceptance,
   type AttemptSource,
   type TokenCheck,
+  type AcceptOrigin,
+  type FollowOptions,
   type AccountConnection,
   type BaileysAccountsOptions,
   type LinkOptions,
 } from './workspace';
-export { WorkspaceRegistry, workspaces, type WorkspaceLease } from './registry';
-export { handleWebhookCall, serveWebhookCall, screenWebhookCall, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
+export { WorkspaceRegistry, workspaces, type WorkspaceLease, type HoldOptions } from './registry';
+export { RetryingLease, REOPEN_DELAY_MS, type RetryingLeaseOptions } from './retrying-lease';
+export { unavailable, describeStoreFault, RETRY_AFTER_SECONDS } from './unavailable';
+export { tokenFromPath } from './http/token-path';
+export { handleWebhookCall, serveWebhookCall, screenWebhookCall, answer, storeFault, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
 export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
 export { readBody } from './http/read-body';
 export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';
@@ -29,8 +34,8 @@ export type * from './model';
 export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
 export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';
 export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts';
-export { WebhookRoutes } from './http/routes';
-export { REPORTED_STATUSES, acceptedPayload, lifecyclePayload } from './outbox/payloads';
+export { WebhookRoutes, OPENING } from './http/routes';
+export { REPORTED_STATUSES, acceptedPayload, fedPayload, lifecyclePayload, type AcceptedPayload } from './outbox/payloads';
 export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';
 export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type TypingPolicy, type ConnectionInfo } from './transport/baileys/connection';
 export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';

@@ -2,7 +2,7 @@
  * A refused webhook call: the HTTP status and one sentence a person can act on. Errors are values in
  * the core; each engine adapter only translates them into its own idiom.
  */
-export type RejectionStatus = 400 | 403 | 404 | 405 | 413 | 415 | 422 | 429;
+export type RejectionStatus = 400 | 403 | 404 | 405 | 408 | 413 | 415 | 422 | 429 | 503;
 
 export interface Rejection {
   readonly status: RejectionStatus;
@@ -10,6 +10,8 @@ export interface Rejection {
   readonly message: string;
   /** The request field at fault, when the problem is a single field. */
   readonly field?: string;
+  /** For a 503: when to try again, in seconds (sent as Retry-After, so clients retry instead of dropping). */
+  readonly retryAfterSeconds?: number;
 }
 
 export function reject(status: RejectionStatus, message: string, field?: string): Rejection {

@@ -1,6 +1,7 @@
 import { parseSendRequest } from './contract';
 import { errorBody, successBody, type ErrorBody, type SuccessBody } from './contract/responses';
 import { reject, type Rejection } from './rejection';
+import { describeStoreFault, unavailable } from './unavailable';
 import type { SendRequest } from './contract/types';
 import type { Acceptance, TokenCheck, Workspace } from './workspace';
 
@@ -18,6 +19,8 @@ export interface WebhookCall {
   /** The secret token from the URL path. */
   readonly token: string;
   readonly remoteAddress: string | null;
+  /** Which entry point took the call (an n8n trigger's key): feed readers can follow one entry point only. */
+  readonly via?: string;
 }
 
 export interface WebhookAnswer {
@@ -92,7 +95,8 @@ export async function serveWebhookCall(
   const screened = await screenWebhookCall(workspace, call, token);
   if (!screened.ok) return screened.outcome;
   const { request, source } = screened.call;
-  const accepted = await workspace.accept(request, source);
+  // Nothing is committed when the store throws, so the caller is told to retry, never that it succeeded.
+  const accepted = await workspace.accept(request, source, undefined, { via: call.via }).catch((error: unknown) => ({ ok: false as const, rejection: storeFault(workspace, error) }));
   if (!accepted.ok) return { answer: answer(accepted.rejection) };
   return {
     answer: { status: 200, headers: {}, body: successBody(accepted.value.messageId) },
@@ -100,8 +104,16 @@ export async function serveWebhookCall(
   };
 }
 
-function answer(rejection: Rejection, headers: Record<string, string> = {}): WebhookAnswer {
-  return { status: rejection.status, headers, body: errorBody(rejection) };
+/** The answer to a call the store could not record: 503 with the reason, reported to the engine's log. */
+export function storeFault(workspace: Workspace, error: unknown): Rejection {
+  workspace.reportError(error);
+  return unavailable(describeStoreFault(error));
+}
+
+/** The contract's answer for a refusal: its status, its body, and Retry-After when it has one. */
+export function answer(rejection: Rejection, headers: Record<string, string> = {}): WebhookAnswer {
+  const withRetry = rejection.retryAfterSeconds === undefined ? headers : { ...headers, 'Retry-After': String(rejection.retryAfterSeconds) };
+  return { status: rejection.status, headers: withRetry, body: errorBody(rejection) };
 }
 
 /** application/json with any parameters (charset=utf-8 and the like), case-insensitive. */

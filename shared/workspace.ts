@@ -12,9 +12,12 @@ import { describeShortfall, periodKeyAt, unitsFor } from './quota';
 import { ChatDirectory } from './recipients/directory';
 import { resolveRecipient } from './recipients/resolve';
 import { fail, ok, reject, type Rejection, type Result } from './rejection';
-import type { NewMessage, QuotaPolicy, WorkspaceStore } from './store/types';
+import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from './store/types';
 import type { LinkHandle } from './transport/baileys/linking';
 import type { Transport } from './transport/types';
+import { FeedReader, type FeedReaderOptions } from './feed/feed-reader';
+import { fedPayload, type AcceptedPayload } from './outbox/payloads';
+import { describeStoreFault, unavailable } from './unavailable';
 import { newWebhookToken, WebhookSecret } from './webhook-token';
 
 export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from './accounts/account-runtime';
@@ -60,6 +63,25 @@ export interface Acceptance {
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
 
+/**
+ * A request the webhook took: it is also handed to flows through the feed (followAccepted), tagged with
+ * the entry point (`via`) that took it. A flow's own sends have no origin: they are answered to that flow.
+ */
+export interface AcceptOrigin {
+  readonly via?: string;
+}
+
+/** A flow's hold on the webhook's feed (see FeedReader). */
+export interface FeedFollower {
+  /** See FeedReader.pause: `rewindTo` hands over again what came after it. */
+  pause(rewindTo?: number): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+/** How a flow follows what the webhook accepts (see FeedReader); `via`: only what that entry point took. */
+export type FollowOptions = Omit<FeedReaderOptions<AcceptedPayload>, 'toItem' | 'accepts'> & { readonly via?: string };
+
 const REQUEST_LOG_LIMIT = 4096;
 /** Default allowance: generous, since the owner's own phone pays nothing per message. */
 const DEFAULT_QUOTA: QuotaPolicy = { period: 'daily', allowance: 1000 };
@@ -79,6 +101,7 @@ export class Workspace {
   private webhook!: WebhookState;
   private secret!: WebhookSecret;
   private closed = false;
+  private readonly readers = new Set<FeedReader<AcceptedPayload>>();
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -115,10 +138,17 @@ export class Workspace {
 
   /** Opens the workspace: resumes messages a crash left in flight and starts every account's sending. */
   static async open(options: WorkspaceOptions): Promise<Workspace> {
-    const directory = await ChatDirectory.load(options.store.chats);
-    const workspace = new Workspace(options.store, directory, options);
-    await workspace.start();
-    return workspace;
+    let workspace: Workspace | undefined;
+    try {
+      const directory = await ChatDirectory.load(options.store.chats);
+      workspace = new Workspace(options.store, directory, options);
+      await workspace.start();
+      return workspace;
+    } catch (error) {
+      // A workspace that cannot start holds nothing open: a later open of the same store starts clean.
+      await (workspace ? workspace.close() : options.store.close()).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async start(): Promise<void> {
@@ -161,7 +191,8 @@ export class Workspace {
    * Resolves the recipient, reserves quota and queues the message(s) in one commit; only then is the
    * request accepted. Every outcome is written to the attempt log.
    */
-  async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput): Promise<Result<Acceptance>> {
+  async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput, origin?: AcceptOrigin): Promise<Result<Acceptance>> {
+    if (this.closed) return fail(unavailable('This workspace is closing (a redeploy or a shutdown).'));
     const file = this.checkAttached(request, attached);
     if (!file.ok) return this.refuse(file.rejection, source, request);
     const resolved = resolveRecipient(request, this.runtime.list, this.directory);
@@ -169,11 +200,11 @@ export class Workspace {
     const { account, jid } = resolved.value;
 
     const now = this.now();
-    const messages = this.buildMessages(request, account.id, jid, now);
+    const messages = this.buildMessages(request, account.id, jid, now, origin);
     const requestId = messages[0]!.id;
     const units = unitsFor(request);
     const fileMessage = messages.find((message) => message.part === 'file');
-    const outcome = await this.store.accept({
+    const outcome = await this.recordAcceptance({
       messages,
       ...(file.value && fileMessage ? { attachments: [{ messageId: fileMessage.id, data: file.value.buffer, mimetype: file.value.mimetype }] } : {}),
       units,
@@ -190,18 +221,32 @@ export class Workspace {
         notes: attemptNotes(request),
       },
     });
+    if ('fault' in outcome) return fail(outcome.fault);
     if (!outcome.accepted) return this.refuse(reject(429, describeShortfall(outcome.available, outcome.needed)), source, request);
 
     for (const message of messages) {
       this.events.emit('message', { messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at: now } satisfies MessageChange);
     }
     this.runtime.queued(account.id, now);
+    if (origin) this.events.emit('accepted');
     return ok({ messageId: requestId, messages, account, units });
+  }
+
+  /** The store's accept; a store that fails (a full disk) is a 503 for the caller, with nothing queued. */
+  private async recordAcceptance(input: AcceptInput): Promise<AcceptOutcome | { readonly fault: Rejection }> {
+    try {
+      return await this.store.accept(input);
+    } catch (error) {
+      this.reportError(error);
+      return { fault: unavailable(describeStoreFault(error)) };
+    }
   }
 
   /** Logs a refused call (the accept step logs accepted ones in its own commit). */
   async refuse<T>(rejection: Rejection, source: AttemptSource, request?: SendRequest): Promise<Result<T>> {
-    await this.store.attempts.add({
+    // The refusal stands even if the log cannot be written (a full disk): the caller still learns why.
+    await this.store.attempts
+      .add({
       at: this.now(),
       remoteAddress: source.remoteAddress,
       request: source.request.slice(0, REQUEST_LOG_LIMIT),
@@ -209,7 +254,8 @@ export class Workspace {
       response: JSON.stringify(errorBody(rejection)),
       messageId: null,
       notes: request ? attemptNotes(request) : null,
-    });
+      })
+      .catch((error: unknown) => this.reportError(error));
     return fail(rejection);
   }
 
@@ -222,18 +268,60 @@ export class Workspace {
     return attached ? checkAttachedFile(attached, request.file!.name, this.downloadPolicy.maxBytes) : ok(undefined);
   }
 
-  private buildMessages(request: SendRequest, accountId: string, jid: string | null, now: number): NewMessage[] {
+  private buildMessages(request: SendRequest, accountId: string, jid: string | null, now: number, origin: AcceptOrigin | undefined): NewMessage[] {
     const parts: NewMessage[] = [];
     const base = { accountId, recipient: request.recipient, jid };
     const firstId = newMessageId(now, this.randomBytes);
+    // The text is stored once, in its own part; the feed keeps the rest of the request.
+    const feed = origin ? JSON.stringify({ ...request, text: undefined, via: origin.via }) : null;
     if (request.text.length > 0) {
-      parts.push({ ...base, id: firstId, requestId: firstId, part: 'text', text: request.text, fileUrl: null, fileName: null });
+      parts.push({ ...base, id: firstId, requestId: firstId, part: 'text', text: request.text, fileUrl: null, fileName: null, feed });
     }
     if (request.file) {
       const id = parts.length === 0 ? firstId : newMessageId(now, this.randomBytes);
-      parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: 'url' in request.file ? request.file.url : null, fileName: request.file.name });
+      const fileFeed = parts.length === 0 ? feed : null;
+      parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: 'url' in request.file ? request.file.url : null, fileName: request.file.name, feed: fileFeed });
     }
     return parts;
+  }
+
+  // ---- the webhook's feed ---------------------------------------------------------------------------
+
+  /**
+   * Hands what the webhook accepts to a flow, from the durable record: after a redeploy or restart the
+   * reader named `options.reader` resumes where it stopped, so nothing accepted meanwhile is missed.
+   * Resolves once the reader has started; stop it (or close the workspace) to write where it got to.
+   */
+  async followAccepted(options: FollowOptions): Promise<FeedFollower> {
+    const reader = new FeedReader<AcceptedPayload>(
+      {
+        ...options,
+        accepts: options.via === undefined ? undefined : (fed) => fed.via === options.via,
+        toItem: (fed) => {
+          const account = this.runtime.list.find((candidate) => candidate.id === fed.accountId);
+          return fedPayload(fed, { id: fed.accountId, phone: account?.phone ?? null });
+        },
+      },
+      {
+        feed: this.store.feed,
+        now: this.now,
+        onError: (error) => this.reportError(error),
+        subscribe: (wake) => {
+          this.events.on('accepted', wake);
+          return () => this.events.off('accepted', wake);
+        },
+      },
+    );
+    this.readers.add(reader);
+    await reader.start();
+    return {
+      pause: (rewindTo) => reader.pause(rewindTo),
+      resume: () => reader.resume(),
+      stop: async () => {
+        this.readers.delete(reader);
+        await reader.stop();
+      },
+    };
   }
 
   // ---- accounts and chats ---------------------------------------------------------------------------
@@ -322,10 +410,18 @@ export class Workspace {
     return () => this.events.off('message', listener);
   }
 
+  /** False once close() has begun: a closing workspace accepts nothing (callers answer 503). */
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
   /** Stops sending (the send in progress is recorded first) and closes every connection and the store. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Readers write where they got to while the store is still open.
+    await Promise.all([...this.readers].map((reader) => reader.stop().catch((error: unknown) => this.reportError(error))));
+    this.readers.clear();
     await this.runtime.close();
     this.events.removeAllListeners();
     await this.store.close();
@@ -333,7 +429,8 @@ export class Workspace {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  private reportError(error: unknown): void {
+  /** Errors that belong to no message or request (a store gone away): the engine's log gets them. */
+  reportError(error: unknown): void {
     (this.options.onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
   }
 

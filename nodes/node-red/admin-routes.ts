@@ -1,6 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { attemptLogJson, summarizeAttempts, type LinkHandle, type Workspace } from '../../shared';
+import { NotReadyError, readyWorkspace } from './ready-workspace';
 import type { WorkspaceConfigNode } from './types';
 
 type Handler = (req: Request, res: Response) => void;
@@ -39,9 +40,12 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         res.status(404).json({ message: 'This workspace is not deployed yet: deploy it, then open this dialog again.' });
         return;
       }
-      node.workspace
+      readyWorkspace(node)
         .then((workspace) => action(workspace, req, res))
-        .catch((error: unknown) => res.status(400).json({ message: error instanceof Error ? error.message : String(error) }));
+        .catch((error: unknown) => {
+          if (res.headersSent) return;
+          res.status(error instanceof NotReadyError ? 503 : 400).json({ message: error instanceof Error ? error.message : String(error) });
+        });
     };
 
   const state = async (workspace: Workspace) => ({

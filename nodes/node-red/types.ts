@@ -3,8 +3,17 @@ import type { Workspace } from '../../shared';
 
 /** The whatsapp-workspace config node as its users see it. */
 export interface WorkspaceConfigNode extends Node {
-  /** Resolves once the workspace is open (rejects with the reason it cannot open). */
+  /**
+   * Resolves once the workspace is open; while its store cannot open it keeps trying (see `problem`).
+   * Rejects only for settings that do not parse.
+   */
   readonly workspace: Promise<Workspace>;
+  /** The store's key (its file), which names the workspace across redeploys. */
+  readonly storeKey: string;
+  /** Why the workspace is not open now (a sentence); undefined once it is. */
+  readonly problem: () => string | undefined;
+  /** Told each time `problem` changes. */
+  readonly onProblem: (listener: (problem: string | undefined) => void) => () => void;
 }
 
 /** The config node's properties, as the editor saves them (all strings, empty meaning default). */

@@ -1,28 +1,32 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { Node, NodeAPI } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { MAX_BODY_BYTES, readBody, WebhookRoutes, type Workspace, type WebhookOutcome } from '../../shared';
+import { MAX_BODY_BYTES, readBody, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
 
-/** Where the webhook answers, under Node-RED's httpNodeRoot. */
-export const WEBHOOK_ROUTE = '/whatsapp/:token';
-
-type AcceptedListener = (accepted: NonNullable<WebhookOutcome['accepted']>) => void;
+/** Where the webhook answers, under Node-RED's httpNodeRoot: `<prefix>/<token>`. */
+export const WEBHOOK_PREFIX = '/whatsapp';
 
 const routes = new WebhookRoutes();
-const listeners = new Map<string, { workspace: Workspace; onAccepted: AcceptedListener }>();
 const mountedOn = new WeakSet<object>();
 const rawBodiesKeptOn = new WeakSet<object>();
+const settlingOn = new WeakSet<object>();
 
 /**
  * Mounts the webhook route once per Node-RED HTTP app. Deploys never add routes: webhook nodes only
- * register in the table the one route dispatches through, and unregister when they close.
+ * register in the table the one route dispatches through, and unregister when they close. The route is
+ * a prefix, so the token is read from the URL here and a malformed one (`%zz`) is a 404 in the
+ * contract's JSON, not Express's HTML error page.
  */
 export function mountWebhookRoute(RED: NodeAPI): void {
-  const app = RED.httpNode as unknown as { all: (path: string, handler: (req: Request, res: Response) => void) => void };
+  const app = RED.httpNode as unknown as { use: (path: string, handler: (req: Request, res: Response) => void) => void };
   if (mountedOn.has(app)) return;
   mountedOn.add(app);
   keepRawBodies(RED);
-  app.all(WEBHOOK_ROUTE, (req, res) => {
+  if (!settlingOn.has(RED.events)) {
+    settlingOn.add(RED.events);
+    RED.events.on('flows:started', () => routes.settle());
+  }
+  app.use(WEBHOOK_PREFIX, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       RED.log.error(`WhatsApp webhook: ${String(error)}`);
       if (!res.headersSent) res.status(500).json({ status: 500, data: {}, message: 'Internal error; the request was not queued.' });
@@ -50,29 +54,41 @@ function keepRawBodies(RED: NodeAPI): void {
   });
 }
 
-/** Serves `workspace`'s webhook for `node` until the returned function is called. */
-export function serveWebhook(node: Node, workspace: Workspace, onAccepted: AcceptedListener): () => void {
-  routes.add(node.id, workspace);
-  listeners.set(node.id, { workspace, onAccepted });
-  return () => {
-    routes.remove(node.id);
-    listeners.delete(node.id);
-  };
+/** Serves `workspace` (of store `key`) for the node `nodeId` until the returned function is called. */
+export function serveWebhook(nodeId: string, workspace: Workspace, key: string): () => void {
+  routes.add(nodeId, workspace, key);
+  return () => routes.remove(nodeId);
+}
+
+/**
+ * The node's workspace (of store `key`) is not open: `OPENING`, or a sentence saying why it cannot
+ * open, which callers get in a 503 meanwhile. Returns the function that forgets the node.
+ */
+export function awaitWorkspace(nodeId: string, reason: string, key: string): () => void {
+  routes.wait(nodeId, reason, key);
+  return () => routes.remove(nodeId);
 }
 
 async function serve(req: Request, res: Response): Promise<void> {
+  let body: Buffer | string;
+  try {
+    body = await rawBody(req);
+  } catch {
+    // The client went away before its body was complete: there is nobody to answer.
+    res.destroy();
+    return;
+  }
   const outcome = await routes.handle({
     method: req.method,
     contentType: req.headers['content-type'],
-    body: await rawBody(req),
-    token: String(req.params.token ?? ''),
+    body,
+    token: tokenFromPath(req.url.replace(/^\//, '')),
     remoteAddress: req.ip ?? req.socket.remoteAddress ?? null,
   });
+  if (res.headersSent || res.destroyed) return;
+  // A body cut at the limit was not read to its end: close the connection rather than read the rest.
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) res.set('Connection', 'close');
   res.status(outcome.answer.status).set(outcome.answer.headers).json(outcome.answer.body);
-  if (!outcome.accepted) return;
-  for (const listener of listeners.values()) {
-    if (listener.workspace === outcome.workspace) listener.onAccepted(outcome.accepted);
-  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { acceptedPayload, lifecyclePayload, REPORTED_STATUSES, validateSendPayload, type Workspace } from '../../shared';
 import { attachmentFrom, sendPayloadFrom } from './send-payload';
+import { NotReadyError, readyWorkspace } from './ready-workspace';
 import { watchWorkspaceStatus } from './status';
 import type { SendNodeDef, WorkspaceConfigNode } from './types';
 
@@ -60,7 +61,9 @@ export = function register(RED: NodeAPI): void {
     this.on('input', (msg: NodeMessageInFlow, send, done) => {
       const sendMessage = async () => {
         if (!config) throw new SendError('Choose a WhatsApp workspace in this node before sending.', 400);
-        const workspace = await config.workspace;
+        const workspace = await readyWorkspace(config).catch((error: unknown) => {
+          throw error instanceof NotReadyError ? new SendError(error.message, 503) : error;
+        });
         const attachment = attachmentFrom(msg);
         const payload = sendPayloadFrom(def, attachment && Buffer.isBuffer(msg.payload) ? undefined : msg.payload, attachment !== undefined);
         const parsed = validateSendPayload(payload, attachment && { name: attachment.name });

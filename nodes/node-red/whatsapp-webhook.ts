@@ -1,12 +1,14 @@
 import type { NodeAPI } from 'node-red';
-import { acceptedPayload, lifecyclePayload, REPORTED_STATUSES, type Workspace } from '../../shared';
+import { lifecyclePayload, OPENING, REPORTED_STATUSES, type Workspace } from '../../shared';
 import { watchWorkspaceStatus } from './status';
 import type { WebhookNodeDef, WorkspaceConfigNode } from './types';
-import { mountWebhookRoute, serveWebhook } from './webhook-route';
+import { InTransit } from './in-transit';
+import { awaitWorkspace, mountWebhookRoute, serveWebhook } from './webhook-route';
 
 /**
  * The whatsapp-webhook node: serves the workspace's TimelinesAI-compatible webhook at
- * POST <httpNodeRoot>/whatsapp/<token>. Output 1: each accepted message. Output 2: lifecycle changes of
+ * POST <httpNodeRoot>/whatsapp/<token>. Output 1: each accepted message, read from the workspace's feed
+ * so that what was accepted during a redeploy or restart is emitted too. Output 2: lifecycle changes of
  * the workspace's messages (sent, delivered, read, failed with its reason).
  */
 export = function register(RED: NodeAPI): void {
@@ -19,27 +21,58 @@ export = function register(RED: NodeAPI): void {
       this.status({ fill: 'red', shape: 'ring', text: 'no workspace chosen' });
       return;
     }
-    const stops: (() => void)[] = [];
+    const stops: (() => unknown)[] = [awaitWorkspace(this.id, OPENING, config.storeKey)];
     let closed = false;
-    config.workspace.then(
-      (workspace: Workspace) => {
-        if (closed) return;
-        stops.push(
-          serveWebhook(this, workspace, ({ acceptance, request }) => {
-            this.send([{ payload: acceptedPayload(acceptance, request) }, null]);
-          }),
-          workspace.onMessageChange((change) => {
-            if (REPORTED_STATUSES.has(change.status)) this.send([null, { topic: change.status, payload: lifecyclePayload(change) }]);
-          }),
-          watchWorkspaceStatus(this, workspace),
-        );
-      },
-      (error: unknown) => this.status({ fill: 'red', shape: 'ring', text: String(error instanceof Error ? error.message : error).slice(0, 60) }),
+    stops.push(
+      config.onProblem((problem) => {
+        if (closed || problem === undefined) return;
+        awaitWorkspace(this.id, problem, config.storeKey);
+        this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
+      }),
     );
+    const start = async (workspace: Workspace) => {
+      const inTransit = new InTransit();
+      const follower = await workspace.followAccepted({
+        reader: `node-red:${this.id}`,
+        deliver: (payloads, after) => {
+          for (const payload of payloads) this.send([{ payload }, null]);
+          inTransit.sent(after);
+        },
+      });
+      if (closed) return follower.stop();
+      // A deploy stops the nodes this one sends to: hold emission from its start until every node runs
+      // again, and emit again what was still on its way to them (Node-RED drops it).
+      const pause = () => follower.pause(inTransit.oldest());
+      const resume = () => follower.resume();
+      RED.events.on('flows:stopping', pause);
+      RED.events.on('flows:started', resume);
+      stops.push(
+        () => follower.stop(),
+        () => {
+          RED.events.off('flows:stopping', pause);
+          RED.events.off('flows:started', resume);
+        },
+        serveWebhook(this.id, workspace, config.storeKey),
+        workspace.onMessageChange((change) => {
+          if (REPORTED_STATUSES.has(change.status)) this.send([null, { topic: change.status, payload: lifecyclePayload(change) }]);
+        }),
+        watchWorkspaceStatus(this, workspace),
+      );
+    };
+    config.workspace.then(
+      (workspace) => (closed ? undefined : start(workspace)),
+      (error: unknown) => {
+        const reason = String(error instanceof Error ? error.message : error);
+        awaitWorkspace(this.id, reason, config.storeKey);
+        this.status({ fill: 'red', shape: 'ring', text: reason.slice(0, 60) });
+      },
+    ).catch((error: unknown) => this.error(`The WhatsApp webhook could not start: ${String(error)}`));
     this.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      for (const stop of stops) stop();
-      done();
+      // Stopped in reverse: the feed reader writes where it got to before the route is given up.
+      Promise.all(stops.reverse().map((stop) => Promise.resolve().then(stop)))
+        .catch((error: unknown) => this.error(String(error)))
+        .finally(() => done());
     });
   }
 

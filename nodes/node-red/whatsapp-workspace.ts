@@ -1,7 +1,14 @@
+import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
-import { ensureDryRunAccounts, parseWorkspaceSettings, storePathFor, workspaceOptionsFor, workspaces, type Workspace } from '../../shared';
+import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
 import type { WorkspaceConfigDef, WorkspaceConfigNode } from './types';
+
+/**
+ * How long a released workspace stays open: a full deploy stops every node and starts them again, and
+ * the new config node finds its workspace still open (no socket reconnects, the webhook keeps answering).
+ */
+const REDEPLOY_LINGER_MS = 15_000;
 
 /**
  * The whatsapp-workspace config node: opens (or shares) the workspace of its store when deployed and
@@ -10,25 +17,58 @@ import type { WorkspaceConfigDef, WorkspaceConfigNode } from './types';
 export = function register(RED: NodeAPI): void {
   function WhatsAppWorkspaceNode(this: WorkspaceConfigNode, def: WorkspaceConfigDef): void {
     RED.nodes.createNode(this, def);
+    const node = this as { -readonly [K in keyof WorkspaceConfigNode]: WorkspaceConfigNode[K] };
     const dataDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const settings = parseWorkspaceSettings({ ...def }, storePathFor(dataDir, def.storeName || def.id));
+    const storeKey = storePathFor(dataDir, def.storeName || def.id);
+    const problems = new EventEmitter();
+    node.storeKey = storeKey;
+    node.onProblem = (listener) => {
+      problems.on('problem', listener);
+      return () => problems.off('problem', listener);
+    };
+    const settings = parseWorkspaceSettings({ ...def }, storeKey);
     if (!settings.ok) {
-      (this as { workspace: Promise<Workspace> }).workspace = Promise.reject(new Error(settings.rejection.message));
+      node.problem = () => settings.rejection.message;
+      node.workspace = Promise.reject(new Error(settings.rejection.message));
       this.workspace.catch(() => undefined);
       this.error(settings.rejection.message);
       return;
     }
-    const lease = workspaces.acquire(settings.value.storePath, () => workspaceOptionsFor(settings.value));
-    (this as { workspace: Promise<Workspace> }).workspace = lease.then(async ({ workspace }) => {
-      await ensureDryRunAccounts(workspace, settings.value.dryRunPhones);
-      return workspace;
+    let reported: string | undefined;
+    const lease = new RetryingLease(workspaces, storeKey, () => workspaceOptionsFor(settings.value), {
+      fingerprint: JSON.stringify(settings.value),
+      lingerMs: REDEPLOY_LINGER_MS,
+      prepare: (workspace) => ensureDryRunAccounts(workspace, settings.value.dryRunPhones),
+      onProblem: (problem, error) => {
+        if (problem && problem !== reported) this.error(`The WhatsApp workspace could not open: ${String(error)}. ${problem}`);
+        reported = problem;
+        problems.emit('problem', problem);
+      },
     });
-    this.workspace.catch((error: unknown) => this.error(`The WhatsApp workspace could not open: ${String(error)}`));
+    node.problem = () => lease.problem;
+    node.workspace = lease.workspace;
     this.on('close', (_removed: boolean, done: () => void) => {
-      lease.then((held) => held.release()).then(() => done(), () => done());
+      problems.removeAllListeners();
+      lease.release().then(() => done(), () => done());
     });
   }
 
   RED.nodes.registerType('whatsapp-workspace', WhatsAppWorkspaceNode);
   registerAdminRoutes(RED);
+  closeIdleWhenSettled(RED);
 };
+
+const watched = new WeakSet<object>();
+
+/**
+ * A released workspace lingers only across a deploy: once the deploy has started every node, one that no
+ * node took back is closed at once, and so is every one when the flows stop for good (shutdown).
+ */
+function closeIdleWhenSettled(RED: NodeAPI): void {
+  if (watched.has(RED.events)) return;
+  watched.add(RED.events);
+  RED.events.on('flows:started', () => void workspaces.closeIdle());
+  RED.events.on('runtime-event', (event: { id?: string; payload?: { state?: string; deploy?: boolean } }) => {
+    if (event?.id === 'runtime-state' && event.payload?.state === 'stop' && event.payload.deploy !== true) void workspaces.closeIdle();
+  });
+}

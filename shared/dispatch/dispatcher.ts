@@ -31,6 +31,10 @@ export interface DispatchDeps {
 
 type Outcome = 'sent' | 'idle' | 'blocked';
 
+/** How long to wait before trying a failed store write again: from 1 s, doubling, up to 30 s. */
+const STORE_RETRY_MIN_MS = 1_000;
+const STORE_RETRY_MAX_MS = 30_000;
+
 /**
  * Sends one account's queued messages, one at a time with a random gap between sends. The outbox is the
  * queue: Bottleneck only ever holds the next job, so a queue of 100,000 costs no memory here. The pause
@@ -44,6 +48,12 @@ export class AccountDispatcher {
   private nextSendAt = 0;
   private wakeAgain = false;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * A message's outcome the store could not record (a full disk, a lost connection). Until it is, this
+   * account sends nothing else: the message must not stay `sending`, nor later ones overtake it.
+   */
+  private unrecorded: (() => Promise<void>) | undefined;
+  private storeRetryMs = STORE_RETRY_MIN_MS;
   private readonly unsubscribe: (() => void)[];
 
   constructor(
@@ -60,8 +70,9 @@ export class AccountDispatcher {
   /** Something may be sendable: a message was queued, a backoff ended, or the account came back. */
   wake(): void {
     if (this.stopping.signal.aborted) return;
-    // An account that cannot send has nothing to schedule; its state change wakes it again.
-    if (!this.deps.transport.isReady()) return;
+    // An account that cannot send has nothing to schedule; its state change wakes it again. An outcome
+    // still to record is written all the same.
+    if (!this.deps.transport.isReady() && !this.unrecorded) return;
     if (this.scheduled) {
       this.wakeAgain = true;
       return;
@@ -76,7 +87,10 @@ export class AccountDispatcher {
       })
       .catch((error: unknown) => {
         this.scheduled = false;
-        if (!this.stopping.signal.aborted) this.deps.onError(error);
+        if (this.stopping.signal.aborted) return;
+        // The store failed (a read before any claim): try again later rather than wait for a new message.
+        this.deps.onError(error);
+        this.retryStoreLater();
       });
   }
 
@@ -89,7 +103,9 @@ export class AccountDispatcher {
   }
 
   private async sendNext(): Promise<Outcome> {
-    if (this.stopping.signal.aborted || !this.deps.transport.isReady()) return 'blocked';
+    if (this.stopping.signal.aborted) return 'blocked';
+    if (this.unrecorded && !(await this.recordPending())) return 'blocked';
+    if (!this.deps.transport.isReady()) return 'blocked';
     const now = this.deps.now();
     const wait = await capWait(this.options.caps, (since) => this.deps.outbox.countSentSince(this.accountId, since), now);
     if (wait > 0) {
@@ -102,31 +118,61 @@ export class AccountDispatcher {
       return 'idle';
     }
     this.emit(message, 'sending', null);
-    await this.deliver(message);
-    return 'sent';
+    await this.record(await this.deliver(message));
+    return this.unrecorded ? 'blocked' : 'sent';
   }
 
-  private async deliver(message: OutboxMessage): Promise<void> {
+  /** Sends one claimed message; returns the store write that records how it went. */
+  private async deliver(message: OutboxMessage): Promise<() => Promise<void>> {
     const { transport } = this.deps;
+    let jid: string | undefined;
     try {
       // The download and the number lookup happen while the pause runs, so they never stretch it. One
       // lookup per message, right after the previous send, is itself spaced by the gaps.
       const file = message.part === 'file' ? await this.fileOf(message) : undefined;
-      const jid = message.jid ?? (await this.resolveJid(message));
-      if (jid === undefined) return;
+      jid = message.jid ?? (await this.resolveJid(message));
+      if (jid === undefined) return async () => undefined;
       if (!(await this.pace())) {
-        await this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
-        return;
+        return () => this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
       }
       if (file) {
         await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id);
       } else {
         await transport.sendText(jid, message.text ?? '', message.id);
       }
-      if (await this.deps.outbox.markSent(message.id, jid, this.deps.now())) this.emit(message, 'sent', null);
     } catch (error) {
-      await this.handleFailure(message, error);
+      return () => this.handleFailure(message, error);
     }
+    const sentTo = jid;
+    return async () => {
+      if (await this.deps.outbox.markSent(message.id, sentTo, this.deps.now())) this.emit(message, 'sent', null);
+    };
+  }
+
+  /** Runs a store write for a message's outcome; if the store fails, keeps it to retry before anything else. */
+  private async record(write: () => Promise<void>): Promise<void> {
+    this.unrecorded = write;
+    await this.recordPending();
+  }
+
+  /** Tries the outcome the store has not recorded yet; true once it is recorded. */
+  private async recordPending(): Promise<boolean> {
+    const write = this.unrecorded!;
+    try {
+      await write();
+    } catch (error) {
+      this.deps.onError(error);
+      this.retryStoreLater();
+      return false;
+    }
+    this.unrecorded = undefined;
+    this.storeRetryMs = STORE_RETRY_MIN_MS;
+    return true;
+  }
+
+  private retryStoreLater(): void {
+    this.wakeIn(this.storeRetryMs);
+    this.storeRetryMs = Math.min(this.storeRetryMs * 2, STORE_RETRY_MAX_MS);
   }
 
   private fileOf(message: OutboxMessage): Promise<DownloadedFile> {
@@ -193,6 +239,8 @@ export class AccountDispatcher {
     if (update.status === 'failed') {
       await this.fail(message, update.reason);
     } else if (await this.deps.outbox.markReceipt(message.id, update.status, this.deps.now())) {
+      // A receipt that overtook the send's own confirmation proves it sent: flows see 'sent' first.
+      if (message.status === 'sending') this.emit(message, 'sent', null);
       this.emit(message, update.status, null);
     }
   }

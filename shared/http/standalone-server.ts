@@ -1,47 +1,111 @@
-import { createServer, type Server } from 'node:http';
-import { MAX_BODY_BYTES, serveWebhookCall, type WebhookOutcome } from '../webhook';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { errorBody } from '../contract/responses';
+import { reject, type Rejection } from '../rejection';
+import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer, type WebhookOutcome } from '../webhook';
 import type { Workspace } from '../workspace';
 import { readBody } from './read-body';
+import { tokenFromPath } from './token-path';
 
 /** The path prefix of the webhook URL; the token follows it. */
 export const WEBHOOK_PATH_PREFIX = '/whatsapp/';
 
+/**
+ * Limits that keep slow and idle clients from holding the server: headers must arrive within 10 s and
+ * the whole request within 30 s (Node answers the rest through clientError, below), and an idle
+ * keep-alive connection is closed after 5 s.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 export interface WebhookServerOptions {
   /** Called after the 200 is written, with what was accepted (an engine emits it to its flows). */
   readonly onAccepted?: (accepted: NonNullable<WebhookOutcome['accepted']>) => void;
+  /** Tags what this server accepts in the workspace's feed (see WebhookCall.via). */
+  readonly via?: string;
 }
 
 /**
  * A bare node:http server for the webhook, outside any engine's HTTP pipeline: the CLI's `serve`, the
  * crash test and benchmarks, and n8n's trigger on a dedicated port. Serves `POST /whatsapp/<token>`.
+ * Whatever a client sends, it answers with the contract's JSON (or closes a connection that is gone)
+ * and never throws out of a handler.
  */
 export function createWebhookServer(workspace: Workspace, options: WebhookServerOptions = {}): Server {
-  return createServer((request, response) => {
-    const url = request.url ?? '/';
-    if (!url.startsWith(WEBHOOK_PATH_PREFIX)) {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 404, data: {}, message: 'Webhook not found' }));
-      return;
-    }
-    const token = decodeURIComponent(url.slice(WEBHOOK_PATH_PREFIX.length).split('?')[0]!);
-    readBody(request, MAX_BODY_BYTES)
-      .then((body) =>
-        serveWebhookCall(workspace, {
-          method: request.method ?? 'GET',
-          contentType: request.headers['content-type'],
-          body,
-          token,
-          remoteAddress: request.socket.remoteAddress ?? null,
-        }),
-      )
-      .then(({ answer, accepted }) => {
-        response.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json; charset=utf-8' });
-        response.end(JSON.stringify(answer.body));
-        if (accepted) options.onAccepted?.(accepted);
-      })
-      .catch((error: unknown) => {
-        response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-        response.end(JSON.stringify({ status: 500, data: {}, message: `Internal error: ${String(error)}` }));
-      });
+  const server = createServer((request, response) => {
+    serveRequest(workspace, request, response, options).catch((error: unknown) => {
+      workspace.reportError(error);
+      send(response, { status: 500, headers: {}, body: { status: 500, data: {}, message: 'Internal error; the request was not queued.' } });
+    });
   });
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+  return server;
+}
+
+async function serveRequest(workspace: Workspace, request: IncomingMessage, response: ServerResponse, options: WebhookServerOptions): Promise<void> {
+  const url = request.url ?? '/';
+  if (!url.startsWith(WEBHOOK_PATH_PREFIX)) {
+    request.resume();
+    send(response, answer(reject(404, 'Webhook not found')));
+    return;
+  }
+  const token = tokenFromPath(url.slice(WEBHOOK_PATH_PREFIX.length));
+  let body: Buffer;
+  try {
+    body = await readBody(request, MAX_BODY_BYTES);
+  } catch {
+    // The client went away before its body was complete: there is nobody to answer.
+    response.destroy();
+    return;
+  }
+  const { answer: reply, accepted } = await serveWebhookCall(workspace, {
+    method: request.method ?? 'GET',
+    contentType: request.headers['content-type'],
+    body,
+    token,
+    remoteAddress: request.socket.remoteAddress ?? null,
+    ...(options.via === undefined ? {} : { via: options.via }),
+  });
+  // A body cut at the limit was not read to its end: close the connection rather than read the rest.
+  send(response, reply, body.length > MAX_BODY_BYTES);
+  if (accepted) options.onAccepted?.(accepted);
+}
+
+function send(response: ServerResponse, reply: WebhookAnswer, close = false): void {
+  if (response.headersSent || response.destroyed) return;
+  response.writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8', ...(close ? { connection: 'close' } : {}) });
+  response.end(JSON.stringify(reply.body));
+}
+
+/**
+ * What Node's HTTP parser refuses before any handler runs (a malformed request line or header, headers
+ * too large, a request too slow to arrive) still gets the contract's JSON body, then the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const rejection = clientErrorRejection(error);
+  const body = JSON.stringify(errorBody(rejection));
+  socket.end(
+    `HTTP/1.1 ${rejection.status} ${rejection.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function clientErrorRejection(error: NodeJS.ErrnoException): Rejection {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return reject(408, `The request did not arrive within ${REQUEST_TIMEOUT_MS / 1000} seconds; send it again in one go.`);
+    case 'HPE_HEADER_OVERFLOW':
+      return reject(400, 'The request headers are too large; send the webhook call with ordinary headers.');
+    default:
+      return reject(400, 'The request is not valid HTTP; send a POST with a JSON body to the webhook URL.');
+  }
 }

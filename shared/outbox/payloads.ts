@@ -1,5 +1,6 @@
 import type { SendRequest } from '../contract/types';
-import type { MessageChange, MessageStatus } from '../model';
+import type { Account, MessageChange, MessagePart, MessageStatus } from '../model';
+import type { FedRequest } from '../store/types';
 import type { Acceptance } from '../workspace';
 import { externalMessageId } from './message-id';
 
@@ -8,12 +9,26 @@ export const REPORTED_STATUSES: ReadonlySet<MessageStatus> = new Set(['sent', 'd
 
 /** What a flow receives for an accepted message, in both engines. */
 export function acceptedPayload(acceptance: Acceptance, request: SendRequest) {
+  return payload(acceptance.messageId, acceptance.account, acceptance.messages, request);
+}
+
+/** The same for a request read back from the webhook's feed (see FeedReader). */
+export function fedPayload(fed: FedRequest, account: Pick<Account, 'id' | 'phone'>) {
+  const { via: _via, ...rest } = JSON.parse(fed.request) as Omit<SendRequest, 'text'> & { via?: string };
+  const request: SendRequest = { text: fed.text, ...rest };
+  return payload(fed.requestId, account, fed.parts, request);
+}
+
+export type AcceptedPayload = ReturnType<typeof acceptedPayload>;
+
+function payload(requestId: string, account: Pick<Account, 'id' | 'phone'>, parts: readonly { id: string; part: MessagePart }[], request: SendRequest) {
   return {
-    message_id: externalMessageId(acceptance.messageId),
-    account: { id: acceptance.account.id, phone: acceptance.account.phone },
+    message_id: externalMessageId(requestId),
+    account: { id: account.id, phone: account.phone },
     recipient: request.recipient,
-    messages: acceptance.messages.map((message) => ({ message_id: externalMessageId(message.id), part: message.part })),
-    units: acceptance.units,
+    messages: parts.map((message) => ({ message_id: externalMessageId(message.id), part: message.part })),
+    // One unit per WhatsApp message: each part is one.
+    units: parts.length,
     request,
   };
 }

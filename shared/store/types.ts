@@ -30,6 +30,7 @@ export interface WorkspaceStore {
   readonly attempts: AttemptRepository;
   readonly dryRun: DryRunRepository;
   readonly auth: AuthStateRepository;
+  readonly feed: FeedRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -66,6 +67,11 @@ export interface NewMessage {
   readonly text: string | null;
   readonly fileUrl: string | null;
   readonly fileName: string | null;
+  /**
+   * On the first part of a request that flows must see (one accepted by the webhook): the validated
+   * request as JSON, without its text (the text part holds it). Null or absent for the rest.
+   */
+  readonly feed?: string | null;
 }
 
 export interface QuotaPolicy {
@@ -220,4 +226,38 @@ export interface AuthStateRepository {
   clear(accountId: string): Promise<void>;
   readDeviceState(accountId: string): Promise<DeviceState>;
   writeDeviceState(accountId: string, state: DeviceState): Promise<void>;
+}
+
+/** A request accepted by the webhook, as the feed hands it to flows (rebuilt from the outbox rows). */
+export interface FedRequest {
+  /** Seq of its first and last part: a reader that has emitted it resumes after `to`. */
+  readonly from: number;
+  readonly to: number;
+  readonly requestId: string;
+  readonly accountId: string;
+  readonly parts: readonly { readonly id: string; readonly part: MessagePart }[];
+  /** The request's text (from its text part; "" when it has none). */
+  readonly text: string;
+  /** NewMessage.feed: the rest of the validated request, as JSON. */
+  readonly request: string;
+  /** The entry point that took it (AcceptOrigin.via), if it named one. */
+  readonly via?: string;
+  readonly acceptedAt: number;
+}
+
+/**
+ * The outbox read as a feed of what the webhook accepted, in order of acceptance, with durable reader
+ * cursors: a flow that was being redeployed or restarted when requests came in is handed them afterwards.
+ */
+export interface FeedRepository {
+  /**
+   * Requests accepted after `position`, oldest first, reading at most `limit` (≥ 2) outbox rows; `position`
+   * in the answer is where the next read starts (past rows that are not the feed's, before a request
+   * whose parts were not all read).
+   */
+  after(position: number, limit: number): Promise<{ readonly requests: FedRequest[]; readonly position: number }>;
+  /** The position of the newest accepted message (0 when there is none): where a new reader starts. */
+  head(): Promise<number>;
+  cursor(reader: string): Promise<number | undefined>;
+  saveCursor(reader: string, position: number, now: number): Promise<void>;
 }

@@ -198,4 +198,44 @@ describe('AccountDispatcher', () => {
     expect(transport.sent).toHaveLength(2);
     expect(await statusOf(messages[2]!.id)).toBe('queued');
   });
+  it('keeps a sent message whose record failed (a full disk) ahead of the rest, and records it once the store works', async () => {
+    const first = textMessage();
+    const second = textMessage();
+    await queue(first, second);
+    // The store refuses to record the hand-over twice (as SQLite does when its disk is full), then works.
+    const markSent = store.outbox.markSent.bind(store.outbox);
+    let refusals = 2;
+    store.outbox.markSent = async (...args) => {
+      if (refusals-- > 0) throw new Error('database or disk is full');
+      return markSent(...args);
+    };
+    start();
+    await until(async () => (await statusOf(second.id)) === 'sent', 10_000);
+    // Sent once each, in order: the first was not resent, and the second did not overtake it.
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([first.id, second.id]);
+    expect(await statusOf(first.id)).toBe('sent');
+    expect(changes.filter((change) => change.status === 'sent').map((change) => change.messageId)).toEqual([first.id, second.id]);
+    expect(errors.map(String)).toEqual(['Error: database or disk is full', 'Error: database or disk is full']);
+    errors.length = 0;
+  });
+
+  it('retries a requeue the store refused, instead of leaving the message in sending', async () => {
+    const flaky = textMessage();
+    let failures = 1;
+    transport.beforeSend = (id) => {
+      if (id === flaky.id && failures-- > 0) throw new TransportError('transient', 'WhatsApp did not answer in time');
+    };
+    await queue(flaky);
+    const requeue = store.outbox.requeue.bind(store.outbox);
+    let refusals = 1;
+    store.outbox.requeue = async (...args) => {
+      if (refusals-- > 0) throw new Error('database or disk is full');
+      return requeue(...args);
+    };
+    start();
+    await until(async () => (await statusOf(flaky.id)) === 'sent', 10_000);
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([flaky.id]);
+    expect(errors.map(String)).toEqual(['Error: database or disk is full']);
+    errors.length = 0;
+  });
 });

@@ -3,22 +3,12 @@
  * package through N8N_CUSTOM_EXTENSIONS, imports credentials and workflows with n8n's CLI, publishes
  * them, starts n8n and talks to it over HTTP only. Dry-run accounts: nothing reaches WhatsApp.
  */
-import { writeFileSync, existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp';
-import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/execution-gate';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
+import { harness, startImported, type N8nInstance } from './e2e-harness';
 import { credentials, dedicatedPortWorkflow, DRY_RUN_PHONE, PASS_WEBHOOK_ID, QUEUE_WEBHOOK_ID, QUOTA_TOKEN, QUOTA_WEBHOOK_ID, TOKEN, workflows } from './e2e-workflows';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const harness = require('../../scripts/n8n-server.js') as {
-  n8nEntry(): string;
-  n8nEnv(options: { userFolder: string; port: number; brokerPort: number }): NodeJS.ProcessEnv;
-  n8nCli(env: NodeJS.ProcessEnv, args: string[]): Promise<string>;
-  freePort(): Promise<number>;
-  startN8n(options: { userFolder: string; port: number }): Promise<{ url: string; output(): string; stop(): Promise<void> }>;
-  ROOT: string;
-};
 
 const EXAMPLE_1 = ['{', '"action": "send",', '"whatsapp account phone" : "+15105566777",\u00a0', '"phone": "+14151231234",\u00a0', '"text": "lorem ipsum"', '}'].join('\n');
 const EXAMPLE_2 = ['{', '"action": "send",\u00a0', '"chat_id": "77234",\u00a0', '"text": "lorem ipsum"', '"file_url" : "https://timelines.ai/logo.png",', '"file_name" : "logo.png"', '}'].join('\n');
@@ -28,29 +18,16 @@ const MESSAGE_ID = /^wa_backend:3EB0[0-9A-F]{18}$/;
 jest.setTimeout(240_000);
 
 const dir = tempDir('wahook-n8n-e2e-');
-let n8n: Awaited<ReturnType<typeof harness.startN8n>>;
+let n8n: N8nInstance;
 let token = TOKEN;
 let userFolder = '';
 let dedicatedPort = 0;
 const startedAt = Date.now();
 
 beforeAll(async () => {
-  // No silent skip: a missing n8n or build fails the suite with what to run.
-  harness.n8nEntry();
-  if (!existsSync(join(harness.ROOT, 'dist/nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node.js'))) {
-    throw new Error('dist/ has no n8n nodes: run `npm run build` first.');
-  }
-  userFolder = join(dir.path, 'n8n');
-  const port = await harness.freePort();
-  const env = harness.n8nEnv({ userFolder, port, brokerPort: await harness.freePort() });
+  // No silent skip: a missing n8n or build fails the suite with what to run (startImported checks both).
   dedicatedPort = await harness.freePort();
-  const imported = [...workflows, dedicatedPortWorkflow(dedicatedPort)];
-  writeFileSync(join(dir.path, 'credentials.json'), JSON.stringify(credentials));
-  writeFileSync(join(dir.path, 'workflows.json'), JSON.stringify(imported));
-  await harness.n8nCli(env, ['import:credentials', `--input=${join(dir.path, 'credentials.json')}`]);
-  await harness.n8nCli(env, ['import:workflow', `--input=${join(dir.path, 'workflows.json')}`]);
-  for (const workflow of imported) await harness.n8nCli(env, ['publish:workflow', `--id=${workflow.id}`]);
-  n8n = await harness.startN8n({ userFolder, port });
+  ({ n8n, userFolder } = await startImported(dir.path, credentials, [...workflows, dedicatedPortWorkflow(dedicatedPort)]));
   await workflowsActive();
 });
 

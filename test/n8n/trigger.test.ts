@@ -2,7 +2,7 @@ import { resolveWebhookDescriptionField, webhookDescriptionIsNativelyResolvable,
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node';
-import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/execution-gate';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { workspaces } from '../../shared';
 import { DRY_RUN_PHONE, eventually, testCredential, TOKEN, webhookContext, triggerContext, type WebhookRequest } from './helpers';
@@ -273,16 +273,32 @@ describe('trigger(): a dedicated port', () => {
     }
   });
 
-  it('starts no held execution once the workflow is deactivated, and says how many were not emitted', async () => {
+  it('starts no held execution once the workflow is deactivated, and emits the held ones (only those) when it is active again', async () => {
     const port = await freePort();
-    const { context, emitted, finish, logged } = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false }, true);
+    const { context, emitted, finish } = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false }, true);
     const active = await node.trigger.call(context);
-    for (let i = 0; i < CONCURRENT_EXECUTIONS + 3; i++) expect((await post(port, TOKEN)).status).toBe(200);
+    const ids: string[] = [];
+    for (let i = 0; i < CONCURRENT_EXECUTIONS + 3; i++) {
+      const answer = await post(port, TOKEN);
+      expect(answer.status).toBe(200);
+      ids.push(((await answer.json()) as { data: { message_id: string } }).data.message_id);
+    }
+    await eventually(() => emitted.length === CONCURRENT_EXECUTIONS);
     await active.closeFunction!();
     for (let i = 0; i < CONCURRENT_EXECUTIONS; i++) finish();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(emitted).toHaveLength(CONCURRENT_EXECUTIONS);
-    expect(logged).toEqual(['WhatsApp trigger deactivated with 3 accepted messages not emitted; they stay queued for sending.']);
+
+    // Activated again (a restart does the same): the three held messages are emitted from the store.
+    const again = triggerContext(store.credential, { dedicatedPort: port, emitStatus: false });
+    const reactivated = await node.trigger.call(again.context);
+    try {
+      await eventually(() => again.emitted.length === 3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(again.emitted.map((data) => data[0]![0]!.json.message_id)).toEqual(ids.slice(CONCURRENT_EXECUTIONS));
+    } finally {
+      await reactivated.closeFunction!();
+    }
   });
 
   it('emits nothing with emission off, and refuses a port in use with a sentence', async () => {

@@ -24,8 +24,8 @@ import {
 import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { WindowBatcher } from './batcher';
 import { properties, webhooks, type Emission, type TriggerMode } from './description';
-import { emitterFor, emitterKey, registerEmitter } from './emitters';
-import { CONCURRENT_EXECUTIONS, ExecutionGate } from './execution-gate';
+import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
+import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, executionEnd, feedKey } from './dedicated-port';
 import { webhookCallFrom, writeAnswer } from './http';
 
 /**
@@ -89,7 +89,7 @@ export class WhatsAppTrigger implements INodeType {
       return fail(503, (error as Error).message);
     }
     const token = String((this.getParamsData() as { token?: unknown }).token ?? '');
-    const call = await webhookCallFrom(this.getRequestObject(), token);
+    const call = { ...(await webhookCallFrom(this.getRequestObject(), token)), via: feedKey(this.getWorkflow().id, this.getNode()) };
     const mode = this.getNodeParameter('mode', 'queue') as TriggerMode;
 
     return withWorkspace(settings.value, async (workspace): Promise<IWebhookResponseData> => {
@@ -133,7 +133,8 @@ export class WhatsAppTrigger implements INodeType {
     const queueMode = this.getNodeParameter('mode', 'queue') === 'queue';
     const emission = queueMode ? (this.getNodeParameter('emission', 'each') as Emission) : 'each';
     let batch: ((item: IDataObject) => void) | undefined;
-    if (emission === 'batch') {
+    const viaPort = queueMode && Number(this.getNodeParameter('dedicatedPort', 0)) > 0;
+    if (emission === 'batch' && !viaPort) {
       const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
       const batcher = new WindowBatcher(windowMs, (items) => this.emit([items.map((json) => ({ json })), []]));
       batch = (item) => batcher.add(item);
@@ -146,26 +147,33 @@ export class WhatsAppTrigger implements INodeType {
     if (this.getNodeParameter('emitStatus', true) === true) stops.push(watchStatus(lease.workspace, (json) => this.emit([[], [{ json }]])));
     const port = Number(this.getNodeParameter('dedicatedPort', 0));
     if (queueMode && port > 0) {
-      const gate = new ExecutionGate(CONCURRENT_EXECUTIONS, (item) => {
-        const done = this.helpers.createDeferredPromise<IRun>();
-        this.emit([[{ json: item }], []], undefined, done);
-        return done.promise;
-      });
-      const emitAccepted = (item: IDataObject) => {
-        if (emission === 'each') gate.add(item);
-        else batch?.(item);
-      };
+      const via = feedKey(this.getWorkflow().id, this.getNode());
+      const host = dedicatedHost(String(this.getNodeParameter('dedicatedHost', '')));
+      if (emission !== 'none') {
+        // Emitted from the durable record: what the port accepted while n8n was down or the workflow
+        // inactive is emitted once it is active again, and nothing waits in memory meanwhile.
+        const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
+        const follower = await lease.workspace.followAccepted({
+          reader: via,
+          via,
+          perDelivery: emission === 'each' ? 1 : BATCH_LIMIT,
+          concurrency: emission === 'each' ? CONCURRENT_EXECUTIONS : 1,
+          intervalMs: emission === 'batch' ? windowMs : 0,
+          deliver: (items) => {
+            const done = this.helpers.createDeferredPromise<IRun>();
+            this.emit([items.map((json) => ({ json: json as unknown as IDataObject })), []], undefined, done);
+            return executionEnd(done.promise);
+          },
+        });
+        stops.push(() => follower.stop(), registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), FOLLOWED_BY_FEED));
+      }
       try {
-        stops.push(await serveOnDedicatedPort(lease.workspace, port, emitAccepted));
+        stops.push(await serveOnDedicatedPort(lease.workspace, port, host, via));
       } catch (error) {
+        for (const stop of stops) await stop();
         await lease.release();
         throw new NodeOperationError(this.getNode(), (error as Error).message);
       }
-      // After the port has closed: a deactivated workflow starts no more executions.
-      stops.push(() => {
-        const dropped = gate.close();
-        if (dropped > 0) this.logger.info(`WhatsApp trigger deactivated with ${dropped} accepted messages not emitted; they stay queued for sending.`);
-      });
     }
     return {
       closeFunction: async () => {
@@ -181,12 +189,12 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
   // A test call from the editor always shows its message: that is what the editor waits for.
   const emission = context.getMode() === 'manual' ? 'each' : (context.getNodeParameter('emission', 'each') as Emission);
   if (emission === 'none') return { noWebhookResponse: true };
-  if (emission === 'batch') {
-    const batch = emitterFor(emitterKey(context.getWorkflow().id, context.getNode().name));
-    if (batch) {
-      batch(item);
-      return { noWebhookResponse: true };
-    }
+  const active = emitterFor(emitterKey(context.getWorkflow().id, context.getNode().name));
+  // The active trigger's Dedicated Port emits everything this trigger accepts from its feed, this call's too.
+  if (active === FOLLOWED_BY_FEED && context.getMode() !== 'manual') return { noWebhookResponse: true };
+  if (emission === 'batch' && active && active !== FOLLOWED_BY_FEED) {
+    active(item);
+    return { noWebhookResponse: true };
   }
   return { noWebhookResponse: true, workflowData: [[{ json: item }], []] };
 }
@@ -195,15 +203,13 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
  * The core's own HTTP server for this webhook on `port`: no n8n pipeline per call, so answering and
  * queueing cost what the core costs. Resolves once listening, with the function that closes it.
  */
-async function serveOnDedicatedPort(workspace: Workspace, port: number, emitAccepted: (item: IDataObject) => void): Promise<() => Promise<void>> {
-  const server = createWebhookServer(workspace, {
-    onAccepted: ({ acceptance, request }) => emitAccepted(acceptedPayload(acceptance, request) as unknown as IDataObject),
-  });
+async function serveOnDedicatedPort(workspace: Workspace, port: number, host: string | undefined, via: string): Promise<() => Promise<void>> {
+  const server = createWebhookServer(workspace, { via });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new Error(`The dedicated port ${port} cannot be used (${error.code ?? error.message}): choose a free port, or 0 to turn it off.`)),
     );
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
   return () =>
     new Promise<void>((resolve) => {

@@ -100,7 +100,17 @@ export const properties: INodeProperties[] = [
     typeOptions: { minValue: 0, maxValue: 65535 },
     default: 0,
     description:
-      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. With Each Message, at most 8 executions run at once; the others wait their turn. 0 = off.',
+      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. Accepted messages are emitted from the workspace\'s store: with Each Message at most 8 executions run at once and the others wait their turn there, so a restart or a deactivation loses none (they are emitted once the workflow is active again). 0 = off.',
+  },
+  {
+    displayName: 'Dedicated Port Address',
+    name: 'dedicatedHost',
+    type: 'string',
+    displayOptions: { show: { mode: ['queue'] } },
+    default: '',
+    placeholder: '127.0.0.1',
+    description:
+      'The address the Dedicated Port listens on. Empty: the address n8n itself listens on (N8N_LISTEN_ADDRESS), or every interface when that is not set, as n8n does.',
   },
   {
     displayName: 'Batch Window (Seconds)',

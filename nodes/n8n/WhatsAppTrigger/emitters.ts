@@ -20,3 +20,9 @@ export function registerEmitter(key: string, emit: (item: IDataObject) => void):
 export function emitterFor(key: string): ((item: IDataObject) => void) | undefined {
   return emitters.get(key);
 }
+
+/**
+ * Registered by a trigger whose Dedicated Port emits from the workspace's feed: its webhook calls
+ * through n8n's own route are in that feed too, so they must not start an execution of their own.
+ */
+export const FOLLOWED_BY_FEED: (item: IDataObject) => void = () => undefined;

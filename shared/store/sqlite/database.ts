@@ -18,6 +18,18 @@ export interface SqliteOptions {
 export function openDatabase(options: SqliteOptions): DatabaseSync {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   const db = new DatabaseSync(options.path);
+  try {
+    configure(db, options);
+    return db;
+  } catch (error) {
+    // A handle left open here would keep the file's descriptors (and a read-only view of it) in this
+    // process, and every later open of the same file would inherit them and fail too.
+    db.close();
+    throw error;
+  }
+}
+
+function configure(db: DatabaseSync, options: SqliteOptions): void {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
   // Several processes (or a CLI next to a running engine) may open the same file.
@@ -27,7 +39,6 @@ export function openDatabase(options: SqliteOptions): DatabaseSync {
   db.exec('PRAGMA wal_autocheckpoint = 10000');
   db.exec('PRAGMA foreign_keys = ON');
   migrate(db);
-  return db;
 }
 
 function migrate(db: DatabaseSync): void {

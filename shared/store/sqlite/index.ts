@@ -6,6 +6,7 @@ import { SqliteAttemptRepository } from './attempt-repository';
 import { SqliteAuthRepository } from './auth-repository';
 import { SqliteChatRepository } from './chat-repository';
 import { SqliteDryRunRepository } from './dry-run-repository';
+import { SqliteFeedRepository } from './feed-repository';
 import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
 import { SqliteQuotaRepository } from './quota-repository';
@@ -23,6 +24,7 @@ export class SqliteStore implements WorkspaceStore {
   readonly attempts: SqliteAttemptRepository;
   readonly dryRun: SqliteDryRunRepository;
   readonly auth: SqliteAuthRepository;
+  readonly feed: SqliteFeedRepository;
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
@@ -39,9 +41,15 @@ export class SqliteStore implements WorkspaceStore {
     this.attempts = new SqliteAttemptRepository(this.db, settle);
     this.dryRun = new SqliteDryRunRepository(this.db);
     this.auth = new SqliteAuthRepository(this.db);
+    this.feed = new SqliteFeedRepository(this.db, settle);
     this.intake = new IntakeJournal(this.db, this.outbox, this.attempts, this.quota);
-    // Requests a crash left in the intake were accepted: move them now.
-    this.intake.drain();
+    try {
+      // Requests a crash left in the intake were accepted: move them now.
+      this.intake.drain();
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
   }
 
   /**

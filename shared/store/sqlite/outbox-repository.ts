@@ -61,8 +61,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
     // Positional parameters: node:sqlite binds them about 3x faster than named ones, and this runs per message.
     this.insert = db.prepare(
       `INSERT INTO messages (id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
-         file_url, file_name, status, created_at, updated_at, not_before, period_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+         file_url, file_name, status, created_at, updated_at, not_before, period_key, feed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
     );
     this.claim = db.prepare(
       `UPDATE messages SET status = 'sending', attempts = attempts + 1, updated_at = $now
@@ -156,6 +156,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
       now,
       now,
       periodKey,
+      message.feed ?? null,
     );
   }
 

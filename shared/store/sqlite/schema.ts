@@ -152,4 +152,14 @@ export const MIGRATIONS: readonly string[] = [
     mimetype TEXT NOT NULL
   );
   `,
+  `
+  -- The webhook's requests as flows see them (NewMessage.feed), and where each flow's reader has got to,
+  -- so that what was accepted while a flow was redeployed or restarting is emitted afterwards.
+  ALTER TABLE messages ADD COLUMN feed TEXT;
+  CREATE TABLE feed_cursors (
+    reader TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
