@@ -301,6 +301,18 @@ describe('trigger(): a dedicated port', () => {
     }
   });
 
+  it('listens only on the address it is given (Dedicated Port Address)', async () => {
+    const port = await freePort();
+    const { context } = triggerContext(store.credential, { dedicatedPort: port, dedicatedHost: '127.0.0.1', emission: 'none', emitStatus: false });
+    const active = await node.trigger.call(context);
+    try {
+      expect((await post(port, TOKEN)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.2:${port}/whatsapp/${TOKEN}`, { method: 'POST' })).rejects.toThrow();
+    } finally {
+      await active.closeFunction!();
+    }
+  });
+
   it('emits nothing with emission off, and refuses a port in use with a sentence', async () => {
     const port = await freePort();
     const first = triggerContext(store.credential, { dedicatedPort: port, emission: 'none', emitStatus: false });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -109,6 +109,29 @@ describe('Node-RED nodes (node-red-node-test-helper)', () => {
     expect((await call('second-token-0123456789abcdef')).status).toBe(404);
     expect((await call('third-token-0123456789abcdef')).status).toBe(200);
     expect(workspaces.openKeys()).toEqual([join(userDir, 'whatsapp', 'third-store.sqlite')]);
+  });
+
+  it('answers malformed webhook paths with the contract\'s JSON 404, not Express\'s HTML error page', async () => {
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('ws'));
+    const app = httpNode as Parameters<typeof request>[0];
+    for (const path of ['/whatsapp/%zz', '/whatsapp/%E0%A4%A', '/whatsapp/%', '/whatsapp/a/b', '/whatsapp']) {
+      const answer = await request(app).post(path).set('content-type', 'application/json').send('{"action":"send"}');
+      expect([path, answer.status, answer.headers['content-type'], answer.body]).toEqual([path, 404, 'application/json; charset=utf-8', { status: 404, data: {}, message: 'Webhook not found' }]);
+    }
+    expect((await request(app).get('/whatsapp/%')).status).toBe(404);
+    expect((await post('ws-token-0123456789abcdef', { action: 'send', phone: '+14151231234', text: 'still served' })).status).toBe(200);
+  });
+
+  it('answers 503 naming the store fault while the workspace cannot open, never 404', async () => {
+    // A folder where the store file should be: SQLite cannot open it.
+    mkdirSync(join(userDir, 'whatsapp', 'broken-store.sqlite'), { recursive: true });
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('broken'));
+    const answer = await post('broken-token-0123456789abcdef', { action: 'send', phone: '+14151231234', text: 'hi' });
+    expect([answer.status, answer.headers['retry-after'], answer.body]).toEqual([
+      503,
+      '5',
+      { status: 503, data: {}, message: 'The workspace store cannot be opened (check its folder and permissions). It is retried every 10 s. Nothing was queued; retry in a few seconds.' },
+    ]);
   });
 
   it('serves nothing for a workspace without a webhook node', async () => {
