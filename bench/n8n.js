@@ -196,6 +196,10 @@ async function n8nThroughputWith(engine) {
           }
         }
       }
+    } catch (error) {
+      // A non-2xx answer or a failed execution: what n8n logged meanwhile (uncaught errors, warnings) says why.
+      error.message += `\nn8n's output, last 4000 characters:\n${n8n.output().slice(-4000)}`;
+      throw error;
     } finally {
       counter.close();
     }
