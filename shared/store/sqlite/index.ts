@@ -77,7 +77,7 @@ export class SqliteStore implements WorkspaceStore {
     } catch (error) {
       for (const { reject } of batch) reject(error);
     }
-    if (this.intake.full) this.intake.drain();
+    if (this.intake.full) this.intake.drainSoon();
   }
 
   /** One request: the reservation is a single atomic statement. */
@@ -117,8 +117,12 @@ export class SqliteStore implements WorkspaceStore {
 
   async close(): Promise<void> {
     if (!this.db.isOpen) return;
-    this.flushAccepts();
-    this.intake.close();
-    this.db.close();
+    try {
+      this.flushAccepts();
+      this.intake.close();
+    } finally {
+      // Closed whatever happened: a handle left open would keep the file's descriptors in this process.
+      this.db.close();
+    }
   }
 }

@@ -31,6 +31,8 @@ interface IntakeRow {
 const DRAIN_DELAY_MS = 20;
 /** The intake is drained at this many rows even before the delay, so it stays small to scan. */
 const DRAIN_BATCH = 64;
+/** After a drain the store refused, try again in this long. */
+const DRAIN_RETRY_MS = 1_000;
 
 /**
  * The accept path's journal. A request accepted alone writes one intake row (one page) in the commit
@@ -76,7 +78,20 @@ export class IntakeJournal {
 
   private recorded(): void {
     this.appended++;
-    this.timer ??= setTimeout(() => this.drain(), DRAIN_DELAY_MS);
+    this.timer ??= setTimeout(() => this.drainSoon(), DRAIN_DELAY_MS);
+  }
+
+  /**
+   * A drain no caller waits for (a timer, after a batch). If the store fails now (a full disk), the rows
+   * stay in the intake and it tries again; the next reader's own drain meets the same error and reports
+   * it, so nothing is lost and nothing throws where no one could catch it.
+   */
+  drainSoon(): void {
+    try {
+      this.drain();
+    } catch {
+      this.timer = setTimeout(() => this.drainSoon(), DRAIN_RETRY_MS);
+    }
   }
 
   /** Whether enough rows wait that the caller should drain now, after its own commit. */
@@ -134,6 +149,11 @@ export class IntakeJournal {
 
   /** Drains what is left and cancels the pending drain, so closing leaves no timer behind. */
   close(): void {
-    this.drain();
+    try {
+      this.drain();
+    } finally {
+      // Rows a failing store kept stay in the intake file; the next open drains them.
+      this.cancelTimer();
+    }
   }
 }
