@@ -95,7 +95,8 @@ export async function serveWebhookCall(
   const screened = await screenWebhookCall(workspace, call, token);
   if (!screened.ok) return screened.outcome;
   const { request, source } = screened.call;
-  // Nothing is committed when the store throws, so the caller is told to retry, never that it succeeded.
+  // accept() answers a store fault itself (503); anything else thrown there is treated the same way:
+  // nothing was committed, so the caller is told to retry, never that it succeeded.
   const accepted = await workspace.accept(request, source, undefined, { via: call.via }).catch((error: unknown) => ({ ok: false as const, rejection: storeFault(workspace, error) }));
   if (!accepted.ok) return { answer: answer(accepted.rejection) };
   return {

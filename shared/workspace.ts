@@ -245,8 +245,7 @@ export class Workspace {
   /** Logs a refused call (the accept step logs accepted ones in its own commit). */
   async refuse<T>(rejection: Rejection, source: AttemptSource, request?: SendRequest): Promise<Result<T>> {
     // The refusal stands even if the log cannot be written (a full disk): the caller still learns why.
-    await this.store.attempts
-      .add({
+    const attempt = {
       at: this.now(),
       remoteAddress: source.remoteAddress,
       request: source.request.slice(0, REQUEST_LOG_LIMIT),
@@ -254,8 +253,8 @@ export class Workspace {
       response: JSON.stringify(errorBody(rejection)),
       messageId: null,
       notes: request ? attemptNotes(request) : null,
-      })
-      .catch((error: unknown) => this.reportError(error));
+    };
+    await this.store.attempts.add(attempt).catch((error: unknown) => this.reportError(error));
     return fail(rejection);
   }
 
