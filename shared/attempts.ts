@@ -45,7 +45,8 @@ export function attemptLogJson(attempts: readonly Attempt[], exportedAt: number)
   );
 }
 
-function errorSentence(response: string): string {
+/** The sentence of an error answer as logged (its JSON body's `message`), or the body itself. */
+export function errorSentence(response: string): string {
   try {
     const body = JSON.parse(response) as { message?: unknown };
     return typeof body.message === 'string' ? body.message : response;

@@ -34,6 +34,7 @@ export type * from './model';
 export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
 export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';
 export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts';
+export { workspaceOverview, lastFailures, OVERVIEW_FAILURES, type WorkspaceOverview, type AccountOverview, type FailureSummary } from './overview';
 export { WebhookRoutes, OPENING } from './http/routes';
 export { REPORTED_STATUSES, acceptedPayload, fedPayload, lifecyclePayload, type AcceptedPayload } from './outbox/payloads';
 export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';

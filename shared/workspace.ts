@@ -400,6 +400,16 @@ export class Workspace {
     return message && { ...message, history: await this.store.outbox.history(id) };
   }
 
+  /** Messages waiting to be sent (queued or sending) per account; an account with none is absent. */
+  async queueDepths(): Promise<ReadonlyMap<string, number>> {
+    return this.store.outbox.countWaitingByAccount();
+  }
+
+  /** The account's last `limit` failed messages, newest first (each with its reason). */
+  async failedMessages(accountId: string, limit = 5): Promise<OutboxMessage[]> {
+    return this.store.outbox.lastFailed(accountId, limit);
+  }
+
   async attempts(limit = 100): Promise<Attempt[]> {
     return this.store.attempts.list(limit);
   }

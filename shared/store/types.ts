@@ -135,6 +135,10 @@ export interface OutboxRepository {
   countByStatus(accountId?: string): Promise<Partial<Record<MessageStatus, number>>>;
   /** Messages still waiting (queued or sending), counted from the queue index alone, whatever the history. */
   countWaiting(): Promise<number>;
+  /** Waiting messages (queued or sending) of each account that has any, through the queue index. */
+  countWaitingByAccount(): Promise<ReadonlyMap<string, number>>;
+  /** The account's last `limit` failed messages, newest first, through the queue index. */
+  lastFailed(accountId: string, limit: number): Promise<OutboxMessage[]>;
   /** Messages of the account sent at or after `since` (for hourly and daily caps). */
   countSentSince(accountId: string, since: number): Promise<number>;
   /**

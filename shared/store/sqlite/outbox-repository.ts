@@ -42,6 +42,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly countAccount: StatementSync;
   private readonly countSent: StatementSync;
   private readonly countQueue: StatementSync;
+  private readonly countQueueByAccount: StatementSync;
+  private readonly selectLastFailed: StatementSync;
   private readonly addEvent: StatementSync;
   private readonly insert: StatementSync;
   private readonly insertAttachment: StatementSync;
@@ -128,6 +130,12 @@ export class SqliteOutboxRepository implements OutboxRepository {
       `${MESSAGE_OWNERS}
        SELECT count(*) AS n FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')`,
     );
+    this.countQueueByAccount = db.prepare(
+      `${MESSAGE_OWNERS}
+       SELECT owners.account_id, count(*) AS n FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')
+       GROUP BY owners.account_id`,
+    );
+    this.selectLastFailed = db.prepare(`SELECT * FROM messages WHERE account_id = ? AND status = 'failed' ORDER BY seq DESC LIMIT ?`);
     this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
     this.expire = db.prepare(
       `UPDATE messages SET status = 'failed', reason = $reason, updated_at = $now
@@ -280,6 +288,17 @@ export class SqliteOutboxRepository implements OutboxRepository {
   async countWaiting(): Promise<number> {
     this.settle();
     return (this.countQueue.get() as { n: number }).n;
+  }
+
+  async countWaitingByAccount(): Promise<ReadonlyMap<string, number>> {
+    this.settle();
+    const rows = this.countQueueByAccount.all() as { account_id: string; n: number }[];
+    return new Map(rows.map((row) => [row.account_id, row.n]));
+  }
+
+  async lastFailed(accountId: string, limit: number): Promise<OutboxMessage[]> {
+    this.settle();
+    return (this.selectLastFailed.all(accountId, limit) as unknown as MessageRow[]).map(toMessage);
   }
 
   async countSentSince(accountId: string, since: number): Promise<number> {
