@@ -50,3 +50,4 @@ export {
 } from './settings';
 export { LingeringLeases } from './lingering-leases';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './link-session';
+export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook-urls';

@@ -19,6 +19,7 @@ import { FeedReader, type FeedReaderOptions } from './feed/feed-reader';
 import { fedPayload, type AcceptedPayload } from './outbox/payloads';
 import { describeStoreFault, unavailable } from './unavailable';
 import { newWebhookToken, WebhookSecret } from './webhook-token';
+import { fillToken, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
 
 export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from './accounts/account-runtime';
 
@@ -183,6 +184,35 @@ export class Workspace {
   async setWebhookEnabled(enabled: boolean): Promise<WebhookState> {
     this.useWebhook(await this.store.webhook.setEnabled(enabled));
     return this.webhook;
+  }
+
+  /** An entry point starts serving: its URL templates are recorded (replacing its earlier record). */
+  async publishWebhookUrl(entry: PublishedWebhook): Promise<void> {
+    await this.store.webhookUrls.publish(entry, this.now());
+  }
+
+  /** An entry point stops serving `urlTemplate`: its record goes, unless it now holds another URL. */
+  async withdrawWebhookUrl(flowId: string, nodeId: string, urlTemplate: string): Promise<void> {
+    await this.store.webhookUrls.withdraw(flowId, nodeId, urlTemplate);
+  }
+
+  /** Every active entry point's URL with the current token, ready to paste (a rotation shows at once). */
+  async webhookUrls(): Promise<WebhookUrl[]> {
+    const token = this.webhook.token;
+    return (await this.store.webhookUrls.list()).map((entry) => ({
+      flowId: entry.flowId,
+      nodeId: entry.nodeId,
+      label: entry.label,
+      url: fillToken(entry.urlTemplate, token),
+      dedicatedUrl: entry.dedicatedUrlTemplate === null ? null : fillToken(entry.dedicatedUrlTemplate, token),
+      publishedAt: entry.publishedAt,
+    }));
+  }
+
+  /** The link-page templates of the active entry points that serve link pages, newest first. */
+  async linkUrlTemplates(): Promise<string[]> {
+    const entries = await this.store.webhookUrls.list();
+    return entries.flatMap((entry) => (entry.linkUrlTemplate === null ? [] : [entry.linkUrlTemplate])).reverse();
   }
 
   // ---- sending --------------------------------------------------------------------------------------

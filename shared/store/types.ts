@@ -14,6 +14,7 @@ import type {
   WebhookState,
 } from '../model';
 import type { RecipientRef } from '../contract/types';
+import type { PublishedWebhook } from '../webhook-urls';
 
 /**
  * Everything stateful goes through this interface, so that the embedded SQLite store can later be joined
@@ -31,6 +32,7 @@ export interface WorkspaceStore {
   readonly dryRun: DryRunRepository;
   readonly auth: AuthStateRepository;
   readonly feed: FeedRepository;
+  readonly webhookUrls: WebhookUrlRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -41,6 +43,19 @@ export interface WebhookRepository {
   get(initialToken: string, now: number): Promise<WebhookState>;
   rotate(newToken: string, now: number): Promise<WebhookState>;
   setEnabled(enabled: boolean): Promise<WebhookState>;
+}
+
+/** Where active entry points serve the webhook (see shared/webhook-urls.ts): templates, never the token. */
+export interface WebhookUrlRepository {
+  /** Records or replaces the entry point's templates (keyed by flow and node). */
+  publish(entry: PublishedWebhook, now: number): Promise<void>;
+  /**
+   * Forgets the entry point's record if it still holds `urlTemplate`: an engine that stops serving one URL
+   * (n8n's editor test URL) leaves the record of another (the production URL) in place.
+   */
+  withdraw(flowId: string, nodeId: string, urlTemplate: string): Promise<void>;
+  /** Every recorded entry point, oldest first. */
+  list(): Promise<(PublishedWebhook & { readonly publishedAt: number })[]>;
 }
 
 export interface AccountRepository {

@@ -385,7 +385,8 @@ describe('activation hooks', () => {
   it('create() refuses queue mode and a bad credential with the reason, accepts a good one', async () => {
     const hooks = node.webhookMethods.default;
     const hookContext = (credential: ICredentialDataDecryptedObject) =>
-      ({ getCredentials: async () => credential, getNode: () => ({ name: 'WhatsApp Inbound Webhook Trigger' }) }) as never;
+      // The editor's test registration ("manual"): nothing is recorded (webhook-url.test.ts covers recording).
+      ({ getCredentials: async () => credential, getMode: () => 'manual', getNode: () => ({ name: 'WhatsApp Inbound Webhook Trigger' }), getNodeWebhookUrl: () => undefined }) as never;
     await expect(hooks.create.call(hookContext(store.credential))).resolves.toBe(true);
     await expect(hooks.create.call(hookContext({ ...store.credential, quotaPeriod: 'weekly' }))).rejects.toThrow(
       'Setting "quotaPeriod" must be "none", "daily" or "monthly"; got "weekly".',

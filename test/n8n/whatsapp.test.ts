@@ -277,13 +277,13 @@ describe('credential test', () => {
     const settings = settingsFromCredential(store.credential);
     expect(result).toEqual({
       status: 'OK',
-      message: `Store ${settings.ok ? settings.value.storePath : ''} is open; +15105566777 (dry-run): open.`,
+      message: `Store ${settings.ok ? settings.value.storePath : ''} is open; +15105566777 (dry-run): open; no active trigger yet: activate a WhatsApp Inbound Webhook Trigger to get the webhook URL.`,
     });
   });
 
   it('says how to get an account when there is none', async () => {
     const result = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: { ...store.credential, dryRunPhones: '' } });
-    expect(result.message).toMatch(/; no accounts yet: link one with the WhatsApp node's Link Account operation\.$/);
+    expect(result.message).toMatch(/; no accounts yet: link one with the WhatsApp node's Link Account operation; no active trigger yet/);
   });
 
   it('names the bad setting', async () => {

@@ -18,7 +18,9 @@ export async function testWorkspaceCredential(
         return `${who} (${account.kind}): ${state ?? 'not connected here'}${detail ? ` — ${detail}` : ''}`;
       });
       const summary = accounts.length === 0 ? 'no accounts yet: link one with the WhatsApp node\'s Link Account operation' : accounts.join('; ');
-      return { status: 'OK', message: `Store ${settings.value.storePath} is open; ${summary}.` };
+      const urls = (await workspace.webhookUrls()).map(({ url, dedicatedUrl }) => (dedicatedUrl ? `${url} (Dedicated Port: ${dedicatedUrl})` : url));
+      const where = urls.length === 0 ? 'no active trigger yet: activate a WhatsApp Inbound Webhook Trigger to get the webhook URL' : `webhook URL: ${urls.join(', ')}`;
+      return { status: 'OK', message: `Store ${settings.value.storePath} is open; ${summary}; ${where}.` };
     });
   } catch (error) {
     return { status: 'Error', message: `The store ${settings.value.storePath} could not be opened: ${(error as Error).message}` };

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-export type Operation = 'send' | 'getStatus' | 'link' | 'listAccounts' | 'listChats' | 'rotateWebhook' | 'setWebhookEnabled' | 'getAttempts';
+export type Operation = 'send' | 'getStatus' | 'link' | 'listAccounts' | 'listChats' | 'getWebhookUrl' | 'rotateWebhook' | 'setWebhookEnabled' | 'getAttempts';
 
 const show = (...operation: Operation[]) => ({ show: { operation } });
 
@@ -14,6 +14,12 @@ export const properties: INodeProperties[] = [
       { name: 'Enable or Disable Webhook', value: 'setWebhookEnabled', action: 'Enable or disable the webhook' },
       { name: 'Get Attempt Log', value: 'getAttempts', action: 'Get the last sending attempts' },
       { name: 'Get Message Status', value: 'getStatus', action: 'Get a message status' },
+      {
+        name: 'Get Webhook URL',
+        value: 'getWebhookUrl',
+        action: 'Get the webhook URL',
+        description: 'The full URL of every active WhatsApp Inbound Webhook Trigger of this workspace, ready to paste; nothing is rotated',
+      },
       { name: 'Link Account', value: 'link', action: 'Link a whats app account' },
       { name: 'List Accounts', value: 'listAccounts', action: 'List accounts' },
       { name: 'List Chats', value: 'listChats', action: 'List chats with their chat i ds' },

@@ -186,6 +186,26 @@ const webhookState = (workspace: Workspace) => {
   return { token: state.token, path: `whatsapp/${state.token}`, enabled: state.enabled, rotated_at: new Date(state.rotatedAt).toISOString() };
 };
 
+/** Every active trigger's URL with the current token: what to paste into the CRM; rotates nothing. */
+const getWebhookUrl: Run = async (context) => {
+  const urls = await context.workspace.webhookUrls();
+  if (urls.length === 0) {
+    throw new Refusal(404, 'No active WhatsApp Inbound Webhook Trigger uses this workspace yet: add one to a workflow, activate the workflow, then run Get Webhook URL again.');
+  }
+  const { enabled } = context.workspace.webhookState();
+  return urls.map((entry) =>
+    json({
+      url: entry.url,
+      dedicated_port_url: entry.dedicatedUrl,
+      trigger: entry.label,
+      workflow_id: entry.flowId,
+      node_id: entry.nodeId,
+      enabled,
+      active_since: new Date(entry.publishedAt).toISOString(),
+    }),
+  );
+};
+
 const rotateWebhook: Run = async (context) => {
   await context.workspace.rotateWebhookToken();
   return [json(webhookState(context.workspace))];
@@ -209,6 +229,7 @@ export const operations: Readonly<Record<Operation, Run>> = {
   link,
   listAccounts,
   listChats,
+  getWebhookUrl,
   rotateWebhook,
   setWebhookEnabled,
   getAttempts,

@@ -27,6 +27,7 @@ import { properties, webhooks, type Emission, type TriggerMode } from './descrip
 import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
 import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, executionEnd, feedKey } from './dedicated-port';
 import { webhookCallFrom, writeAnswer } from './http';
+import { publishedWebhook } from './published-url';
 
 /**
  * Serves a workspace's TimelinesAI-compatible webhook at <n8n>/webhook/<webhook id>/whatsapp/<token>.
@@ -58,7 +59,10 @@ export class WhatsAppTrigger implements INodeType {
       async checkExists(this: IHookFunctions): Promise<boolean> {
         return false;
       },
-      /** Activation: refuses queue mode and a credential that does not parse, with the reason. */
+      /**
+       * Activation: refuses queue mode and a credential that does not parse, with the reason; records
+       * the production URL in the workspace (Get Webhook URL reads it). The editor's test URL is not recorded.
+       */
       async create(this: IHookFunctions): Promise<boolean> {
         try {
           refuseQueueMode();
@@ -67,9 +71,24 @@ export class WhatsAppTrigger implements INodeType {
         }
         const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
         if (!settings.ok) throw new NodeOperationError(this.getNode(), settings.rejection.message);
+        const entry = this.getMode() === 'manual' ? undefined : publishedWebhook(this);
+        if (entry) {
+          await withWorkspace(settings.value, (workspace) => workspace.publishWebhookUrl(entry)).catch((error: unknown) => {
+            throw new NodeOperationError(this.getNode(), `The WhatsApp workspace could not record this trigger's URL: ${(error as Error).message}`);
+          });
+        }
         return true;
       },
+      /** Deactivation: forgets the URL this webhook served (the test URL's removal leaves the production one). */
       async delete(this: IHookFunctions): Promise<boolean> {
+        // Deactivation goes on whatever happens here (a deleted credential, a store gone): the record is only a hint.
+        try {
+          const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
+          const entry = publishedWebhook(this);
+          if (settings.ok && entry) await withWorkspace(settings.value, (workspace) => workspace.withdrawWebhookUrl(entry.flowId, entry.nodeId, entry.urlTemplate));
+        } catch {
+          // nothing to undo
+        }
         return true;
       },
     },

@@ -49,7 +49,7 @@ export const properties: INodeProperties[] = [
   RAW_BODY_PARAMETER,
   {
     displayName:
-      'The webhook URL is this node\'s Production URL with the workspace token in place of ":token". Get the token with the WhatsApp node\'s "Rotate Webhook URL" operation (or the store\'s initial token).',
+      'Activate the workflow, then run the WhatsApp node\'s "Get Webhook URL" operation (or Test the credential) for the full URL to paste.',
     name: 'urlNotice',
     type: 'notice',
     default: '',

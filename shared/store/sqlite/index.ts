@@ -11,6 +11,7 @@ import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
 import { SqliteQuotaRepository } from './quota-repository';
 import { SqliteWebhookRepository } from './webhook-repository';
+import { SqliteWebhookUrlRepository } from './webhook-url-repository';
 
 export type { Durability, SqliteOptions } from './database';
 
@@ -25,6 +26,7 @@ export class SqliteStore implements WorkspaceStore {
   readonly dryRun: SqliteDryRunRepository;
   readonly auth: SqliteAuthRepository;
   readonly feed: SqliteFeedRepository;
+  readonly webhookUrls: SqliteWebhookUrlRepository;
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
@@ -42,6 +44,7 @@ export class SqliteStore implements WorkspaceStore {
     this.dryRun = new SqliteDryRunRepository(this.db);
     this.auth = new SqliteAuthRepository(this.db);
     this.feed = new SqliteFeedRepository(this.db, settle);
+    this.webhookUrls = new SqliteWebhookUrlRepository(this.db);
     this.intake = new IntakeJournal(this.db, this.outbox, this.attempts, this.quota);
     try {
       // Requests a crash left in the intake were accepted: move them now.

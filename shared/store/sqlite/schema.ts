@@ -162,4 +162,19 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Where each active entry point (an n8n trigger) serves the webhook, so the URL can be handed out
+  -- ready to paste. Templates carry ":token" in place of the secret, which stays in the webhook table
+  -- alone: a rotation shows in the next read.
+  CREATE TABLE webhook_urls (
+    flow_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    url_template TEXT NOT NULL,
+    dedicated_url_template TEXT,
+    link_url_template TEXT,
+    published_at INTEGER NOT NULL,
+    PRIMARY KEY (flow_id, node_id)
+  );
+  `,
 ];
