@@ -6,6 +6,8 @@ const POLL_MS = 5_000;
 const SAVE_DELAY_MS = 1_000;
 /** After the store failed a read, try again in this long. */
 const RETRY_MS = 2_000;
+/** How long stop() waits for running deliveries to end before it writes where the reader got to. */
+const STOP_GRACE_MS = 5_000;
 
 export interface FeedReaderOptions<T> {
   /** Durable name of this reader (an engine's node): where it got to is kept in the store under it. */
@@ -15,9 +17,10 @@ export interface FeedReaderOptions<T> {
   /** Turns a stored request into what the flow receives. */
   readonly toItem: (request: FedRequest) => T;
   /**
-   * Hands items to the flow (`after`: the position just before them, for pause()); from then on they count
-   * as emitted (the engine holds them). A returned
-   * promise holds one of `concurrency` slots until it settles (an n8n execution that is running).
+   * Hands items to the flow (`after`: the position just before them, for pause()). A plain return counts
+   * them as emitted at once. A returned promise (an n8n execution that must run to its end) holds one of
+   * `concurrency` slots and keeps the durable position before them until it settles: an engine that dies
+   * meanwhile does not run them again (n8n marks them crashed), so the next start hands them over again.
    */
   readonly deliver: (items: T[], after: number) => unknown;
   /** Requests handed over per delivery (1: one execution each). Default 64. */
@@ -44,8 +47,10 @@ export interface FeedReaderDeps {
 export class FeedReader<T> {
   private position = 0;
   private saved = 0;
-  /** Deliveries whose promise has not settled yet. */
-  private running = 0;
+  /** Deliveries whose promise has not settled yet, with the position before each. */
+  private readonly running = new Map<number, number>();
+  private nextDelivery = 0;
+  private allSettled: (() => void) | undefined;
   private lastDeliveryAt = Number.NEGATIVE_INFINITY;
   private pumping = false;
   private again = false;
@@ -82,7 +87,10 @@ export class FeedReader<T> {
     this.wake();
   }
 
-  /** Stops handing over items and writes where it got to; what it has not handed over waits for the next start. */
+  /**
+   * Stops handing over items, gives running deliveries a few seconds to end, and writes where it got to:
+   * what was not handed over, or did not end, is handed over at the next start.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -90,6 +98,14 @@ export class FeedReader<T> {
     clearInterval(this.poll);
     clearTimeout(this.timer);
     clearTimeout(this.saveTimer);
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.allSettled = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     await this.save();
   }
 
@@ -127,7 +143,7 @@ export class FeedReader<T> {
     try {
       do {
         this.again = false;
-        while (!this.stopped && !this.paused && this.running < this.concurrency) {
+        while (!this.stopped && !this.paused && this.running.size < this.concurrency) {
           const wait = this.lastDeliveryAt + this.intervalMs - Date.now();
           if (wait > 0) {
             this.wakeIn(wait);
@@ -159,8 +175,11 @@ export class FeedReader<T> {
 
   private deliver(requests: FedRequest[]): void {
     this.lastDeliveryAt = Date.now();
+    const id = this.nextDelivery++;
     const settled = () => {
-      this.running--;
+      this.running.delete(id);
+      if (this.running.size === 0) this.allSettled?.();
+      this.scheduleSave();
       this.wake();
     };
     let result: unknown;
@@ -174,9 +193,16 @@ export class FeedReader<T> {
       this.deps.onError(error);
     }
     if (result instanceof Promise) {
-      this.running++;
+      this.running.set(id, requests[0]!.from - 1);
       result.then(settled, settled);
     }
+  }
+
+  /** Every request at or before this position has been handed over (and, if it ran, has ended). */
+  private committed(): number {
+    let position = this.position;
+    for (const before of this.running.values()) position = Math.min(position, before);
+    return position;
   }
 
   private scheduleSave(): void {
@@ -189,7 +215,7 @@ export class FeedReader<T> {
   }
 
   private async save(): Promise<void> {
-    const position = this.position;
+    const position = this.committed();
     if (position === this.saved) return;
     await this.deps.feed.saveCursor(this.options.reader, position, this.deps.now());
     this.saved = position;

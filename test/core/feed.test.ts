@@ -102,6 +102,12 @@ describe('Workspace.followAccepted', () => {
     finish.shift()!();
     await until(() => started.length === 3);
     expect(started).toEqual([ids[0], ids[2], ids[3]]);
+    // Stopped while two deliveries still run (they never end): the next start hands those over again.
     await reader.stop();
-  });
+    const again: string[] = [];
+    const restarted = await t.workspace.followAccepted({ reader: 'n8n', via: 'port', perDelivery: 1, concurrency: 8, deliver: (items) => void again.push(...items.map((item) => item.message_id)) });
+    await until(() => again.length === 2);
+    expect(again).toEqual([ids[2], ids[3]]);
+    await restarted.stop();
+  }, 15_000);
 });

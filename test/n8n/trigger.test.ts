@@ -284,8 +284,10 @@ describe('trigger(): a dedicated port', () => {
       ids.push(((await answer.json()) as { data: { message_id: string } }).data.message_id);
     }
     await eventually(() => emitted.length === CONCURRENT_EXECUTIONS);
-    await active.closeFunction!();
+    // Deactivation waits for the running executions to end (a few seconds at most), then starts nothing more.
+    const closing = active.closeFunction!();
     for (let i = 0; i < CONCURRENT_EXECUTIONS; i++) finish();
+    await closing;
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(emitted).toHaveLength(CONCURRENT_EXECUTIONS);
 
