@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { attemptLogJson, summarizeAttempts, type LinkHandle, type Workspace } from '../../shared';
 import { NotReadyError, readyWorkspace } from './ready-workspace';
 import type { WorkspaceConfigNode } from './types';
+import { listWorkspaces, webhookPath } from './workspace-list';
 
 type Handler = (req: Request, res: Response) => void;
 interface AdminApp {
@@ -11,6 +12,8 @@ interface AdminApp {
 }
 
 const BASE = '/whatsapp-workspace/:id';
+/** Every deployed workspace at a glance, for the editor's WhatsApp sidebar. */
+export const LIST_PATH = '/whatsapp-workspaces';
 const mountedOn = new WeakSet<object>();
 /** One linking attempt per workspace node at a time; a new one cancels the old. */
 const links = new Map<string, LinkHandle>();
@@ -21,8 +24,9 @@ export function linkTopic(nodeId: string): string {
 }
 
 /**
- * Editor-only endpoints of the workspace dialog (Node-RED admin API, behind its auth): state, "Generate
- * new URL", "Webhook enabled", "Download log", linking by QR or pairing code, and unlinking. Mounted once.
+ * Editor-only endpoints of the workspace dialog and the WhatsApp sidebar (Node-RED admin API, behind its
+ * auth): the list of workspaces, state, "Generate new URL", "Webhook enabled", "Download log", linking by
+ * QR or pairing code, and unlinking. Mounted once.
  */
 export function registerAdminRoutes(RED: NodeAPI): void {
   const app = RED.httpAdmin as unknown as AdminApp;
@@ -30,7 +34,6 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   mountedOn.add(app);
   const read = RED.auth.needsPermission('whatsapp-workspace.read') as unknown as Handler;
   const write = RED.auth.needsPermission('whatsapp-workspace.write') as unknown as Handler;
-  const nodeRoot = ((RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot || '/').replace(/\/?$/, '/');
 
   const withWorkspace =
     (action: (workspace: Workspace, req: Request, res: Response) => Promise<unknown>): Handler =>
@@ -49,7 +52,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     };
 
   const state = async (workspace: Workspace) => ({
-    webhook: { path: `${nodeRoot}whatsapp/${workspace.webhookState().token}`, enabled: workspace.webhookState().enabled },
+    webhook: { path: webhookPath(RED, workspace.webhookState().token), enabled: workspace.webhookState().enabled },
     accounts: workspace.connections().map((connection) => ({
       id: connection.account.id,
       kind: connection.account.kind,
@@ -60,6 +63,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     })),
     quota: await workspace.quota(),
     attempts: summarizeAttempts(await workspace.attempts(), 10),
+  });
+
+  app.get(LIST_PATH, read, (_req, res) => {
+    listWorkspaces(RED).then(
+      (workspaces) => res.json({ workspaces }),
+      (error: unknown) => res.status(500).json({ message: error instanceof Error ? error.message : String(error) }),
+    );
   });
 
   app.get(`${BASE}/state`, read, withWorkspace(async (workspace, _req, res) => res.json(await state(workspace))));

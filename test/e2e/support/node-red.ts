@@ -24,6 +24,8 @@ export interface NodeRedOptions {
 export class NodeRed {
   private output = '';
   private exited: Promise<number | null>;
+  /** Set by login(): deploy, nodeSets and admin then carry it (a Node-RED with adminAuth). */
+  private token: string | undefined;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -61,7 +63,8 @@ export class NodeRed {
     const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
     for (;;) {
       if (child.exitCode !== null) throw new Error(`Node-RED exited with ${child.exitCode}:\n${red.output}`);
-      const ready = await fetch(`${red.url}/settings`).then((r) => r.ok, () => false);
+      // With adminAuth, /settings answers 401 once Node-RED is up.
+      const ready = await fetch(`${red.url}/settings`).then((r) => r.ok || r.status === 401, () => false);
       if (ready) return red;
       if (Date.now() > deadline) {
         await red.stop();
@@ -80,11 +83,27 @@ export class NodeRed {
     return this.output;
   }
 
+  /** Logs in to the admin API (settings.adminAuth) with a password; later admin calls carry the token. */
+  async login(username: string, password: string): Promise<string> {
+    const response = await fetch(`${this.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username, password }),
+    });
+    if (!response.ok) throw new Error(`login failed: HTTP ${response.status} ${await response.text()}`);
+    this.token = ((await response.json()) as { access_token: string }).access_token;
+    return this.token;
+  }
+
+  private authorization(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   /** Full deploy through the admin API; resolves with the new flows revision. */
   async deploy(flows: readonly object[]): Promise<string> {
     const response = await fetch(`${this.url}/flows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2' },
+      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v2', ...this.authorization() },
       body: JSON.stringify({ flows }),
     });
     if (!response.ok) throw new Error(`deploy failed: HTTP ${response.status} ${await response.text()}`);
@@ -93,14 +112,15 @@ export class NodeRed {
 
   /** The node sets Node-RED loaded, with their load errors (GET /nodes). */
   async nodeSets(): Promise<{ id: string; module: string; types: string[]; enabled: boolean; err?: string }[]> {
-    const response = await fetch(`${this.url}/nodes`, { headers: { accept: 'application/json' } });
+    const response = await fetch(`${this.url}/nodes`, { headers: { accept: 'application/json', ...this.authorization() } });
     return (await response.json()) as { id: string; module: string; types: string[]; enabled: boolean; err?: string }[];
   }
 
   admin(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
     return fetch(`${this.url}/${path.replace(/^\//, '')}`, {
       method: init.method ?? 'GET',
-      ...(init.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+      headers: { ...this.authorization(), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
   }
 
