@@ -51,3 +51,4 @@ export {
 export { LingeringLeases } from './lingering-leases';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './link-session';
 export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
+export { LinkPages, LinkPageSession, fillLinkToken, LINK_PAGE_SENTENCES, LINK_TOKEN_PLACEHOLDER, type LinkPageAnswer, type LinkPageState, type LinkPageRefusal } from './link-pages';

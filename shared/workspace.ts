@@ -20,6 +20,7 @@ import { fedPayload, type AcceptedPayload } from './outbox/payloads';
 import { describeStoreFault, unavailable } from './unavailable';
 import { newWebhookToken, WebhookSecret } from './webhook-token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
+import { fillLinkToken, LinkPages } from './link-pages';
 
 export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from './accounts/account-runtime';
 
@@ -103,6 +104,8 @@ export class Workspace {
   private secret!: WebhookSecret;
   private closed = false;
   private readonly readers = new Set<FeedReader<AcceptedPayload>>();
+  /** One-time link pages of this workspace's linking sessions (see link-pages.ts); in memory, like the sockets. */
+  readonly linkPages: LinkPages;
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -114,6 +117,7 @@ export class Workspace {
     this.randomBytes = options.randomBytes ?? pooledRandomBytes;
     this.quotaPolicy = { ...DEFAULT_QUOTA, ...options.quota };
     this.downloadPolicy = { ...DEFAULT_DOWNLOAD_POLICY, ...options.download };
+    this.linkPages = new LinkPages(this.now);
     this.runtime = new AccountRuntime({
       store,
       directory,
@@ -213,6 +217,12 @@ export class Workspace {
   async linkUrlTemplates(): Promise<string[]> {
     const entries = await this.store.webhookUrls.list();
     return entries.flatMap((entry) => (entry.linkUrlTemplate === null ? [] : [entry.linkUrlTemplate])).reverse();
+  }
+
+  /** The address of a link page (linkPages) through the newest active entry point that serves them; null without one. */
+  async linkPageUrl(linkToken: string): Promise<string | null> {
+    const [template] = await this.linkUrlTemplates();
+    return template === undefined ? null : fillLinkToken(template, linkToken);
   }
 
   // ---- sending --------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ export function webhookContext(
     getResponseObject: () => res,
     getNodeParameter: (name: string, fallback?: unknown) => (name in params ? params[name] : fallback),
     getMode: () => mode,
+    getWebhookName: () => 'default',
     getWorkflow: () => ({ id: 'wf-1', name: 'test', active: true }),
     getNode: () => ({ name: 'WhatsApp Inbound Webhook Trigger', type: 'CUSTOM.whatsAppTrigger', typeVersion: 1, parameters: {} }),
   };

@@ -34,7 +34,9 @@ const error = (status: number, message: string) => ({ status, data: {}, message 
 describe('description', () => {
   it('registers <path>/:token for every method, so the contract answers wrong methods itself, resolved without the expression engine', () => {
     const webhooks = node.description.webhooks!;
-    expect(webhooks.map((webhook) => webhook.httpMethod)).toEqual(['POST', 'GET', 'PUT', 'PATCH', 'DELETE']);
+    expect(webhooks.map((webhook) => `${webhook.name} ${webhook.httpMethod}`)).toEqual(['default POST', 'default GET', 'default PUT', 'default PATCH', 'default DELETE', 'setup GET']);
+    // The "setup" webhook is the one-time link page, GET only (link-page.test.ts).
+    expect(resolveWebhookDescriptionField({ parameters: { path: 'crm' } } as unknown as INode, webhooks[5]!, 'path')).toEqual({ resolved: true, value: 'crm/link/:linkToken' });
     const resolve = (field: string, parameters: IDataObject) =>
       resolveWebhookDescriptionField({ parameters } as unknown as INode, webhooks[0]!, field);
     expect(resolve('path', { path: 'whatsapp', mode: 'queue' })).toEqual({ resolved: true, value: 'whatsapp/:token' });

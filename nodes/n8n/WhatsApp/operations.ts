@@ -138,12 +138,18 @@ const link: Run = async (context) => {
     throw new Refusal(400, (error as Error).message);
   }
   void started.settled.finally(() => lease.release());
+  const linkUrl = await lease.workspace.linkPageUrl(started.linkToken);
   const item: INodeExecutionData = json({
     status: 'waiting_for_phone',
     method,
     pairing_code: started.pairingCode ?? null,
     qr: started.qr?.qr ?? null,
-    expires_at: new Date(Date.now() + timeoutMs).toISOString(),
+    // Opens once, follows the rotating QR and shows the outcome; expires with this linking session.
+    link_url: linkUrl,
+    link_page: linkUrl
+      ? 'Open link_url in a browser (once): it shows the live QR or code, then who was linked.'
+      : 'No link page: activate a WhatsApp Inbound Webhook Trigger of this workspace, then run Link Account again for a link that follows the rotating QR.',
+    expires_at: new Date(started.expiresAt).toISOString(),
     instructions:
       method === 'qr'
         ? 'On the phone: WhatsApp > Settings > Linked devices > Link a device, then scan the QR image.'

@@ -23,11 +23,12 @@ import {
 } from '../../../shared';
 import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { WindowBatcher } from './batcher';
-import { properties, webhooks, type Emission, type TriggerMode } from './description';
+import { linkWebhook, properties, webhooks, type Emission, type TriggerMode } from './description';
 import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
 import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, executionEnd, feedKey } from './dedicated-port';
 import { webhookCallFrom, writeAnswer } from './http';
 import { publishedWebhook } from './published-url';
+import { serveLinkPage } from './link-route';
 
 /**
  * Serves a workspace's TimelinesAI-compatible webhook at <n8n>/webhook/<webhook id>/whatsapp/<token>.
@@ -95,6 +96,7 @@ export class WhatsAppTrigger implements INodeType {
   };
 
   async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    if (this.getWebhookName() === linkWebhook.name) return serveLinkPage(this);
     const res = this.getResponseObject();
     const fail = (status: number, message: string): IWebhookResponseData => {
       writeAnswer(res, { status, headers: {}, body: { status, data: {}, message } as never });

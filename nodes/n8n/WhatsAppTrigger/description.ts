@@ -20,7 +20,7 @@ const parameterFields = webhookDescriptionFields({
  */
 const METHODS = ['POST', 'GET', 'PUT', 'PATCH', 'DELETE'] as const;
 
-export const webhooks: IWebhookDescription[] = METHODS.map((httpMethod) => ({
+const contractWebhooks: IWebhookDescription[] = METHODS.map((httpMethod) => ({
   name: 'default',
   httpMethod,
   ...parameterFields,
@@ -28,6 +28,22 @@ export const webhooks: IWebhookDescription[] = METHODS.map((httpMethod) => ({
   // Without isFullPath it would count the id twice and never match a call.
   isFullPath: true,
 }));
+
+/**
+ * The one-time link page of a linking session (see shared/link-pages.ts): GET <path>/link/<link token>,
+ * answered by the node itself. n8n's webhook names are 'default' | 'setup': linking is the setup.
+ */
+export const linkWebhook: IWebhookDescription = {
+  name: 'setup',
+  httpMethod: 'GET',
+  ...webhookDescriptionFields({
+    path: fromFunction((parameters) => `${String(parameters.path ?? 'whatsapp')}/link/:linkToken`),
+    responseMode: fromFunction(() => 'onReceived'),
+  }),
+  isFullPath: true,
+};
+
+export const webhooks: IWebhookDescription[] = [...contractWebhooks, linkWebhook];
 
 export type TriggerMode = 'queue' | 'pass';
 export type Emission = 'each' | 'batch' | 'none';

@@ -1,9 +1,7 @@
 import type { IHookFunctions } from 'n8n-workflow';
 import { dedicatedUrlTemplate, type PublishedWebhook } from '../../../shared';
 import { dedicatedHost } from './dedicated-port';
-
-/** n8n's webhook names are 'default' | 'setup': the link page is this node's "setup" webhook. */
-export const LINK_WEBHOOK = 'setup';
+import { linkWebhook } from './description';
 
 /**
  * What an activating trigger records (see shared/webhook-urls.ts), from n8n's own URLs for this node:
@@ -23,6 +21,6 @@ export function publishedWebhook(fn: IHookFunctions): PublishedWebhook | undefin
     label: `${workflow.name ?? workflow.id ?? 'workflow'} / ${node.name}`,
     urlTemplate,
     dedicatedUrlTemplate: port > 0 ? dedicatedUrlTemplate(urlTemplate, dedicatedHost(String(fn.getNodeParameter('dedicatedHost', ''))), port) : null,
-    linkUrlTemplate: fn.getNodeWebhookUrl(LINK_WEBHOOK) ?? null,
+    linkUrlTemplate: fn.getNodeWebhookUrl(linkWebhook.name) ?? null,
   };
 }
