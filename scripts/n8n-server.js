@@ -78,15 +78,26 @@ function n8nCli(env, args) {
 
 /**
  * Starts `n8n start` and resolves once it answers /healthz/readiness. Returns its URL, the environment
- * (for CLI commands), its output so far, and stop().
+ * (for CLI commands), its output so far, and stop(). `detached`: n8n leads a process group of its own,
+ * so kill(signal) reaches its children too (its task runner); a crash test SIGKILLs them all at once.
  */
-async function startN8n({ userFolder, port, extraEnv, onOutput } = {}) {
+async function startN8n({ userFolder, port, extraEnv, onOutput, detached = false } = {}) {
   if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`n8n ${N8N_VERSION} needs Node 24; this is Node ${process.versions.node}.`);
   const entry = n8nEntry();
   mkdirSync(userFolder, { recursive: true });
   const httpPort = port || (await freePort());
   const env = n8nEnv({ userFolder, port: httpPort, brokerPort: await freePort(), extraEnv });
-  const child = spawn(process.execPath, [entry, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+  /** Signals n8n, and with `detached` its whole process group (by its PID, the group's id). */
+  const kill = (signal) => {
+    if (!detached) return child.kill(signal);
+    try {
+      process.kill(-child.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let output = '';
   const collect = (chunk) => {
     output += chunk.toString();
@@ -108,7 +119,7 @@ async function startN8n({ userFolder, port, extraEnv, onOutput } = {}) {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      kill('SIGKILL');
       throw new Error(`n8n was not ready within 150 s:\n${output}`);
     }
   }
@@ -118,12 +129,19 @@ async function startN8n({ userFolder, port, extraEnv, onOutput } = {}) {
     child,
     output: () => output,
     cli: (args) => n8nCli(env, args),
+    kill,
+    exited,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // n8n itself is gone; with `detached`, what it left in its group (a task runner) goes too.
+        if (detached) kill('SIGKILL');
+        return;
+      }
+      kill('SIGTERM');
+      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+      if (detached) kill('SIGKILL');
     },
   };
 }
