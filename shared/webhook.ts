@@ -72,7 +72,8 @@ export async function screenWebhookCall(
     return refuse(reject(405, `Method ${call.method.toUpperCase()} is not allowed: send the request with POST.`), { Allow: 'POST' });
   }
   if (!isJson(call.contentType)) {
-    const got = call.contentType ? `is "${call.contentType}"` : 'is missing';
+    const shown = call.contentType && call.contentType.length > 60 ? `${call.contentType.slice(0, 60)}…` : call.contentType;
+    const got = shown ? `is "${shown}"` : 'is missing';
     return refuse(reject(415, `The Content-Type header ${got}; send the body as application/json.`));
   }
   const size = typeof call.body === 'string' ? Buffer.byteLength(call.body) : (call.body?.length ?? 0);

@@ -48,9 +48,16 @@ function keepRawBodies(RED: NodeAPI): void {
   rawBodiesKeptOn.add(server);
   const nodeRoot = (RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot;
   if (nodeRoot === false) return;
-  const prefix = `${(nodeRoot || '/').replace(/\/?$/, '/')}whatsapp/`.toLowerCase();
+  const prefix = `${(nodeRoot || '/').replace(/\/?$/, '/')}whatsapp`.toLowerCase();
   server.prependListener('request', (req: IncomingMessage) => {
-    if (req.url?.toLowerCase().startsWith(prefix)) (req as { _body?: boolean })._body = true;
+    const url = req.url?.toLowerCase();
+    // `/whatsapp` itself too: the route answers it (404 in the contract's JSON), so its body is the route's to read.
+    if (!url?.startsWith(prefix) || !['/', '?', undefined].includes(url[prefix.length])) return;
+    (req as { _body?: boolean })._body = true;
+    // A token is letters, digits, "-" and "_". Anything else ("%2e%2e", "..") names no webhook, and must not
+    // reach the editor's static files first (they would resolve it and redirect): the route answers 404.
+    const token = req.url!.slice(prefix.length + 1).split('?', 1)[0]!;
+    if (/[^A-Za-z0-9_-]/.test(token)) req.url = `${req.url!.slice(0, prefix.length)}/~`;
   });
 }
 

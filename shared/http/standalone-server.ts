@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorBody } from '../contract/responses';
 import { reject, type Rejection } from '../rejection';
 import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer, type WebhookOutcome } from '../webhook';
 import type { Workspace } from '../workspace';
@@ -33,15 +32,27 @@ export interface WebhookServerOptions {
  * and never throws out of a handler.
  */
 export function createWebhookServer(workspace: Workspace, options: WebhookServerOptions = {}): Server {
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     serveRequest(workspace, request, response, options).catch((error: unknown) => {
       workspace.reportError(error);
       send(response, { status: 500, headers: {}, body: { status: 500, data: {}, message: 'Internal error; the request was not queued.' } });
     });
-  });
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  };
+  const server = createServer(
+    {
+      // The contract answers a request without Host like any other (Node's default is an empty 400).
+      requireHostHeader: false,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Node checks the timeouts above this often (default 30 s, which would let a slow client hold on for a minute).
+      connectionsCheckingInterval: 1_000,
+    },
+    handle,
+  );
+  // An Expect other than 100-continue would get Node's empty 417: the contract decides instead.
+  server.on('checkExpectation', handle);
+  server.on('connect', (_request: IncomingMessage, socket: Socket) => answerRaw(socket, answer(reject(405, 'Method CONNECT is not allowed: send the request with POST.'), { Allow: 'POST' })));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
   return server;
 }
@@ -91,10 +102,19 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.destroy();
     return;
   }
-  const rejection = clientErrorRejection(error);
-  const body = JSON.stringify(errorBody(rejection));
+  answerRaw(socket, answer(clientErrorRejection(error)));
+}
+
+/** Writes an answer straight to a socket Node's HTTP layer has given up on, then closes it. */
+function answerRaw(socket: Socket, reply: WebhookAnswer): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(reply.body);
+  const headers = Object.entries(reply.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   socket.end(
-    `HTTP/1.1 ${rejection.status} ${rejection.status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}\r\n${headers}` +
       `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
