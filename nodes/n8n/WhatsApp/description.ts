@@ -29,6 +29,14 @@ export const properties: INodeProperties[] = [
     default: 'send',
   },
 
+  {
+    displayName:
+      'Output: Send Message gives the accepted message (message_id, account, recipient, units, response); Get Message Status its status and history; Link Account the first QR (text and PNG binary) or pairing code, link_url (a one-time page that follows the rotating QR) and expires_at; List Accounts / List Chats one item each; Get Webhook URL one item per active trigger (url, dedicated_port_url); Rotate and Enable/Disable the webhook state; Get Attempt Log one item per attempt.',
+    name: 'outputNotice',
+    type: 'notice',
+    default: '',
+  },
+
   // ---- send ----------------------------------------------------------------------------------------
   {
     displayName: 'Input',

@@ -71,6 +71,13 @@ export const properties: INodeProperties[] = [
     default: '',
   },
   {
+    displayName:
+      'Outputs: "Accepted" carries one item per accepted message (message_id, account, recipient, text, file, units); in Pass to Workflow mode the call\'s body, recipient and remote_address. "Status" carries each change of a message (message_id, status: sent, delivered, read, played or failed, reason, at).',
+    name: 'outputsNotice',
+    type: 'notice',
+    default: '',
+  },
+  {
     displayName: 'Path',
     name: 'path',
     type: 'string',
