@@ -59,6 +59,8 @@ export interface AccountRuntimeDeps {
  */
 export class AccountRuntime {
   private readonly dispatchers = new Map<string, AccountDispatcher>();
+  /** Dry-run accounts being added now, by phone. */
+  private readonly addingDryRun = new Map<string, Promise<Account>>();
   private readonly transports = new Map<string, Transport>();
   private readonly expiry: LoggedOutExpiry;
   private readonly links = new Set<BaileysConnection>();
@@ -104,6 +106,18 @@ export class AccountRuntime {
 
   /** A dry-run account records messages instead of sending them (see DryRunTransport). */
   async addDryRun(phone: string, name: string | null = null): Promise<Account> {
+    // Two callers adding the same phone at once (two n8n calls opening one workspace) get one account:
+    // a second connect would leave the first dispatcher running, unowned, beside the second.
+    const pending = this.addingDryRun.get(phone);
+    if (pending) return pending;
+    const adding = this.putDryRun(phone, name).finally(() => this.addingDryRun.delete(phone));
+    this.addingDryRun.set(phone, adding);
+    return adding;
+  }
+
+  private async putDryRun(phone: string, name: string | null): Promise<Account> {
+    const existing = this.accountList.find((account) => account.kind === 'dry-run' && account.phone === phone);
+    if (existing && this.dispatchers.has(existing.id)) return existing;
     const now = this.now();
     const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
     await this.deps.store.accounts.put(account);

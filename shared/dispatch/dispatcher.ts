@@ -254,6 +254,8 @@ export class AccountDispatcher {
     clearTimeout(this.timer);
     if (this.stopping.signal.aborted) return;
     this.timer = setTimeout(() => this.wake(), ms);
+    // A wake-up alone never keeps a process alive: whoever hosts the workspace (a server, an engine) does.
+    this.timer.unref();
   }
 
   private emit(message: OutboxMessage, status: MessageStatus, reason: string | null): void {
