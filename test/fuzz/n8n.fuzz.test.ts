@@ -13,6 +13,7 @@
  * that is n8n's, outside anything our node can answer, so it is sent but not asserted (Case.engineMayHold). Requests that certainly reach our node (one of the registered methods, the path with a plain
  * token segment) must keep the contract. At the end n8n runs and a valid call gets 200.
  */
+import fc from 'fast-check';
 import { tempDir } from '../support/temp';
 import { startImported, type N8nInstance } from '../n8n/e2e-harness';
 import { check, dump, flood, generate, histogram, holdIdle, report, run, slowClients, validCall } from './support/campaign';
@@ -148,6 +149,35 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
     process.stdout.write(`n8n flood: ${FLOOD} calls in ${ms} ms, ${refusedByEngine} refused by n8n itself (database not ready)\n`);
     expect(report(findings)).toEqual([]);
   });
+
+  it('answers ~300 generated link-page addresses (GET <path>/link/<token>) with a 404 sentence, never a hang or a stack trace', async () => {
+    // The link page is the trigger's second webhook. No linking session runs here, so every address is
+    // unknown or malformed; n8n itself answers a token segment it cannot decode (as for the webhook path).
+    const segments = fc.sample(
+      fc.oneof(
+        fc.string({ maxLength: 80 }).map((text) => encodeURIComponent(text)),
+        fc.constantFrom('%zz', '%E0%A4%A', '%', '..', '%2e%2e', 'a%00b', 'x'.repeat(2000), ''),
+        fc.base64String({ minLength: 44, maxLength: 44 }).map((text) => text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=/g, '')),
+      ),
+      { numRuns: 300, seed: SEED + 1 },
+    );
+    const problems: string[] = [];
+    for (const segment of segments) {
+      const query = segment.length % 3 === 0 ? '?view=abc' : '';
+      const answer = await fetch(`http://127.0.0.1:${port}${target.prefix}link/${segment}${query}`, { signal: AbortSignal.timeout(10_000) }).then(
+        async (response) => ({ status: response.status, body: await response.text() }),
+        (error: unknown) => ({ status: 0, body: String(error) }),
+      );
+      // Ours: 404 with a sentence about the link (an HTML page for a page load, JSON for a poll with ?view=).
+      const ours = answer.status === 404 && /link/i.test(answer.body) && /\w\.["<\s]/.test(answer.body);
+      // A plain token segment certainly reaches our node; n8n may answer others itself (400/404).
+      const plain = /^[A-Za-z0-9_-]+$/.test(segment);
+      if (plain ? !ours : !ours && answer.status !== 400 && answer.status !== 404) problems.push(`${segment.slice(0, 60)} → ${answer.status} ${answer.body.slice(0, 120)}`);
+      if (/\bat [\w.<>]+ \(|\/(?:work|root|home)\//.test(answer.body)) problems.push(`${segment.slice(0, 60)} → a stack trace or a file path: ${answer.body.slice(0, 120)}`);
+    }
+    expect(problems).toEqual([]);
+    expect(alive()).toBe(true);
+  }, 120_000);
 
   it('is alive afterwards: the process runs and a valid call gets 200', async () => {
     expect(alive()).toBe(true);
