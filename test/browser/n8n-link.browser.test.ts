@@ -13,7 +13,6 @@
  * (support/n8n-hook/E2eLinkQr.node.js). Screenshots of a failure go to a temp folder, named in the error.
  */
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, selectors, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -21,6 +20,7 @@ import { LINK_PAGE_SENTENCES } from '../../shared/link-pages';
 import { harness, startImported, type N8nInstance } from '../n8n/e2e-harness';
 import { SEED_EXAMPLE_1 } from '../support/seed-examples';
 import { tempDir } from '../support/temp';
+import { silentServer, type SilentServer } from './support/silent-server';
 
 const CHROMIUM = process.env.WAHOOK_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -65,7 +65,7 @@ jest.setTimeout(360_000);
 const dir = tempDir('wahook-n8n-browser-');
 const screenshots = mkdtempSync(join(tmpdir(), 'wahook-n8n-screens-'));
 let n8n: N8nInstance;
-let silent: { server: Server; sockets: Set<Socket>; port: number };
+let silent: SilentServer;
 let context: BrowserContext;
 let page: Page;
 
@@ -314,14 +314,3 @@ it('in the editor: creates the credential and the trigger, publishes, runs Get W
   });
 });
 
-/** A TCP server that accepts connections and never answers (a WhatsApp that is not reachable). */
-async function silentServer(): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, sockets, port: (server.address() as { port: number }).port };
-}

@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { qrDataUrl } from '../../shared/transport/baileys/linking';
 import { NodeRed, waitFor } from '../e2e/support/node-red';
 import { DRY_RUN_PHONE, nodeIdOf, tab, tokenOf, webhook, workspace } from '../e2e/support/flows';
+import { silentServer, type SilentServer } from './support/silent-server';
 
 // The editor's "WhatsApp" sidebar tab in headless Chromium (Debian's chromium via playwright-core), against
 // a real Node-RED with adminAuth: the tab lists every deployed workspace with the URL that answers, its
@@ -26,7 +26,7 @@ const SECOND_PHONES = '+15105566778, +15105566779';
 describe('the WhatsApp sidebar tab in headless Chromium', () => {
   let userDir: string;
   let red: NodeRed;
-  let silent: { server: Server; sockets: Set<Socket>; port: number };
+  let silent: SilentServer;
   let context: BrowserContext;
   let page: Page;
   const pageErrors: string[] = [];
@@ -200,14 +200,3 @@ function post(url: string, body: string, contentType = 'application/json'): Prom
   return fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
 }
 
-/** A TCP server that accepts connections and never answers (a WhatsApp that is not reachable). */
-async function silentServer(): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, sockets, port: (server.address() as { port: number }).port };
-}

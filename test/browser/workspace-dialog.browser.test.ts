@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { qrDataUrl } from '../../shared/transport/baileys/linking';
 import { NodeRed, waitFor } from '../e2e/support/node-red';
 import { nodeIdOf, tab, tokenOf, webhook, workspace } from '../e2e/support/flows';
+import { silentServer, type SilentServer } from './support/silent-server';
 
 // The editor in headless Chromium (Debian's chromium, driven by playwright-core; no browser download):
 // open the workspace dialog and check that the webhook URL, "Generate new URL", the attempts table and
@@ -23,7 +23,7 @@ const WORKSPACE_ID = nodeIdOf('editor');
 describe('the workspace dialog in headless Chromium', () => {
   let userDir: string;
   let red: NodeRed;
-  let silent: { server: Server; sockets: Set<Socket>; port: number };
+  let silent: SilentServer;
   let context: BrowserContext;
   let page: Page;
 
@@ -126,14 +126,3 @@ describe('the workspace dialog in headless Chromium', () => {
   }
 });
 
-/** A TCP server that accepts connections and never answers (a WhatsApp that is not reachable). */
-async function silentServer(): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, sockets, port: (server.address() as { port: number }).port };
-}
