@@ -327,6 +327,14 @@ export class Workspace {
   // ---- the webhook's feed ---------------------------------------------------------------------------
 
   /**
+   * For a flow that does not take accepted messages (nothing wired to them): moves its reader to the
+   * newest message without reading any, so that wiring it later does not replay what came meanwhile.
+   */
+  async skipAccepted(reader: string): Promise<void> {
+    await this.store.feed.saveCursor(reader, await this.store.feed.head(), this.now());
+  }
+
+  /**
    * Hands what the webhook accepts to a flow, from the durable record: after a redeploy or restart the
    * reader named `options.reader` resumes where it stopped, so nothing accepted meanwhile is missed.
    * Resolves once the reader has started; stop it (or close the workspace) to write where it got to.

@@ -33,6 +33,8 @@ export interface WorkspaceConfigDef extends NodeDef {
 
 export interface WebhookNodeDef extends NodeDef {
   workspace: string;
+  /** The nodes each output is wired to, as the editor saved them. */
+  wires?: string[][];
 }
 
 export interface SendNodeDef extends NodeDef {

@@ -30,10 +30,24 @@ export = function register(RED: NodeAPI): void {
         this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
       }),
     );
+    const reader = `node-red:${this.id}`;
     const start = async (workspace: Workspace) => {
+      stops.push(
+        serveWebhook(this.id, workspace, config.storeKey),
+        workspace.onMessageChange((change) => {
+          if (REPORTED_STATUSES.has(change.status)) this.send([null, { topic: change.status, payload: lifecyclePayload(change) }]);
+        }),
+        watchWorkspaceStatus(this, workspace),
+      );
+      // Nothing wired to the first output: no reason to read accepted messages back from the store.
+      if (!def.wires?.[0]?.length) {
+        await workspace.skipAccepted(reader);
+        stops.push(() => workspace.skipAccepted(reader));
+        return;
+      }
       const inTransit = new InTransit();
       const follower = await workspace.followAccepted({
-        reader: `node-red:${this.id}`,
+        reader,
         deliver: (payloads, after) => {
           for (const payload of payloads) this.send([{ payload }, null]);
           inTransit.sent(after);
@@ -52,11 +66,6 @@ export = function register(RED: NodeAPI): void {
           RED.events.off('flows:stopping', pause);
           RED.events.off('flows:started', resume);
         },
-        serveWebhook(this.id, workspace, config.storeKey),
-        workspace.onMessageChange((change) => {
-          if (REPORTED_STATUSES.has(change.status)) this.send([null, { topic: change.status, payload: lifecyclePayload(change) }]);
-        }),
-        watchWorkspaceStatus(this, workspace),
       );
     };
     config.workspace.then(

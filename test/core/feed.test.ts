@@ -79,6 +79,19 @@ describe('Workspace.followAccepted', () => {
     await Promise.all([again.stop(), other.stop()]);
   });
 
+  it('a reader moved past what it skipped (nothing wired to it) hands over only what comes after', async () => {
+    await t.workspace.followAccepted({ reader: 'node-c', deliver: () => undefined }).then((reader) => reader.stop());
+    await idOf(post('while nothing was wired'));
+    await t.workspace.skipAccepted('node-c');
+    const seen: string[] = [];
+    const reader = await t.workspace.followAccepted({ reader: 'node-c', deliver: (items) => void seen.push(...items.map((item) => item.message_id)) });
+    const after = await idOf(post('once wired'));
+    await until(() => seen.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(seen).toEqual([after]);
+    await reader.stop();
+  });
+
   it('keeps at most `concurrency` deliveries running, one request each, in order, and follows one entry point', async () => {
     const started: string[] = [];
     const finish: (() => void)[] = [];
