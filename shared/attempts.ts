@@ -1,3 +1,4 @@
+import { externalMessageId } from './contract/message-id';
 import type { Attempt } from './model';
 
 /** One row of the "Last sending attempts" table that engines show next to the webhook settings. */
@@ -15,7 +16,7 @@ export function summarizeAttempts(attempts: readonly Attempt[], count = 10): Att
   return attempts.slice(0, count).map((attempt) => ({
     at: new Date(attempt.at).toISOString(),
     status: attempt.status,
-    messageId: attempt.messageId === null ? null : `wa_backend:${attempt.messageId}`,
+    messageId: attempt.messageId === null ? null : externalMessageId(attempt.messageId),
     result: attempt.status === 200 ? (attempt.outcome ?? 'accepted, queued') : errorSentence(attempt.response),
   }));
 }
@@ -34,7 +35,7 @@ export function attemptLogJson(attempts: readonly Attempt[], exportedAt: number)
         status: attempt.status,
         request: attempt.request,
         response: attempt.response,
-        message_id: attempt.messageId === null ? null : `wa_backend:${attempt.messageId}`,
+        message_id: attempt.messageId === null ? null : externalMessageId(attempt.messageId),
         notes: attempt.notes,
         outcome: attempt.outcome,
         outcome_at: attempt.outcomeAt === null ? null : new Date(attempt.outcomeAt).toISOString(),

@@ -1,3 +1,4 @@
+import { externalMessageId } from './contract/message-id';
 import { errorSentence } from './attempts';
 import type { AccountKind, AccountState, Attempt, OutboxMessage, QuotaState } from './model';
 import type { Workspace } from './workspace';
@@ -97,5 +98,5 @@ export function lastFailures(attempts: readonly Attempt[], failedMessages: reado
 }
 
 function failure(at: number, kind: FailureSummary['kind'], status: number | null, requestId: string | null, accountId: string | null, reason: string): FailureSummary {
-  return { at: new Date(at).toISOString(), kind, status, messageId: requestId === null ? null : `wa_backend:${requestId}`, accountId, reason };
+  return { at: new Date(at).toISOString(), kind, status, messageId: requestId === null ? null : externalMessageId(requestId), accountId, reason };
 }

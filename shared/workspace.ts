@@ -5,7 +5,7 @@ import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } fro
 import { errorBody, successBody } from './contract/responses';
 import type { SendRequest } from './contract/types';
 import { DEFAULT_GAP, type GapRange, type SendCaps } from './dispatch/pacing';
-import { DEFAULT_RETRY, type RetryPolicy } from './dispatch/retry';
+import { DEFAULT_RETRY, type RetryPolicy } from './time/backoff';
 import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from './model';
 import { newMessageId, pooledRandomBytes } from './outbox/message-id';
 import { describeShortfall, periodKeyAt, unitsFor } from './quota';
@@ -16,6 +16,7 @@ import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStor
 import type { LinkHandle } from './transport/baileys/linking';
 import type { Transport } from './transport/types';
 import { FeedReader, type FeedReaderOptions } from './feed/feed-reader';
+import type { Acceptance } from './outbox/acceptance';
 import { fedPayload, type AcceptedPayload } from './outbox/payloads';
 import { describeStoreFault, unavailable } from './unavailable';
 import { newWebhookToken, WebhookSecret } from './webhook-token';
@@ -55,13 +56,7 @@ export interface AttemptSource {
   readonly request: string;
 }
 
-export interface Acceptance {
-  /** The WhatsApp id of the request's first message; the webhook answers `wa_backend:` + this. */
-  readonly messageId: string;
-  readonly messages: readonly NewMessage[];
-  readonly account: Account;
-  readonly units: number;
-}
+export type { Acceptance } from './outbox/acceptance';
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
 

@@ -1,5 +1,5 @@
 import type { Rejection } from '../rejection';
-import { externalMessageId } from '../outbox/message-id';
+import { externalMessageId } from './message-id';
 
 /** The success body TimelinesAI answers with. */
 export interface SuccessBody {

@@ -5,7 +5,7 @@ import type { MessageChange, MessageStatus, OutboxMessage } from '../model';
 import type { OutboxRepository } from '../store/types';
 import type { StatusUpdate, Transport } from '../transport/types';
 import { capWait, randomGap, type GapRange, type SendCaps } from './pacing';
-import { retryDelay, type RetryPolicy } from './retry';
+import { retryDelay, type RetryPolicy } from '../time/backoff';
 import { describeFailure } from './failure';
 
 export interface DispatchOptions {

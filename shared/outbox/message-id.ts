@@ -42,15 +42,3 @@ export function pooledRandomBytes(size: number): Buffer {
   // A copy, so a caller can never see bytes that a later call also gets.
   return Buffer.from(pool.subarray(offset - size, offset));
 }
-
-export const MESSAGE_ID_PREFIX = 'wa_backend:';
-
-/** The `message_id` the webhook answers with. */
-export function externalMessageId(id: string): string {
-  return MESSAGE_ID_PREFIX + id;
-}
-
-/** Accepts either form ("wa_backend:3EB0…" or "3EB0…") and returns the bare WhatsApp id. */
-export function internalMessageId(messageId: string): string {
-  return messageId.startsWith(MESSAGE_ID_PREFIX) ? messageId.slice(MESSAGE_ID_PREFIX.length) : messageId;
-}

@@ -1,8 +1,8 @@
 import type { SendRequest } from '../contract/types';
 import type { Account, MessageChange, MessagePart, MessageStatus } from '../model';
 import type { FedRequest } from '../store/types';
-import type { Acceptance } from '../workspace';
-import { externalMessageId } from './message-id';
+import type { Acceptance } from './acceptance';
+import { externalMessageId } from '../contract/message-id';
 
 /** Lifecycle steps worth a flow's attention; `queued` and `sending` are internal. */
 export const REPORTED_STATUSES: ReadonlySet<MessageStatus> = new Set(['sent', 'delivered', 'read', 'played', 'failed']);

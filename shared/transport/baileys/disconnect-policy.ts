@@ -1,4 +1,4 @@
-import { retryDelay } from '../../dispatch/retry';
+import { retryDelay } from '../../time/backoff';
 
 /**
  * What to do when a socket closes, by Baileys' disconnect code (`DisconnectReason`):
