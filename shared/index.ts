@@ -23,7 +23,7 @@ export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-serv
 export { readBody } from './http/read-body';
 export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';
 export type { SendRequest, RecipientRef, RecipientField } from './contract/types';
-export { successBody, errorBody, type SuccessBody, type ErrorBody } from './contract/responses';
+export { successBody, errorBody, errorBodyFor, INTERNAL_ERROR_SENTENCE, type SuccessBody, type ErrorBody } from './contract/responses';
 export { externalMessageId, internalMessageId } from './contract/message-id';
 export { newMessageId } from './outbox/message-id';
 export { SqliteStore, type SqliteOptions, type Durability } from './store/sqlite';

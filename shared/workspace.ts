@@ -489,7 +489,7 @@ export class Workspace {
   private async recordOutcome(change: MessageChange): Promise<void> {
     if (change.status === 'queued' || change.status === 'sending' || this.closed) return;
     const outcome = change.reason ? `${change.status}: ${change.reason}` : change.status;
-    await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch(() => undefined);
+    await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch((error: unknown) => this.reportError(error));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { MAX_BODY_BYTES, readBody, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
+import { errorBodyFor, INTERNAL_ERROR_SENTENCE, MAX_BODY_BYTES, readBody, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
 
 /** Where the webhook answers, under Node-RED's httpNodeRoot: `<prefix>/<token>`. */
 export const WEBHOOK_PREFIX = '/whatsapp';
@@ -29,7 +29,7 @@ export function mountWebhookRoute(RED: NodeAPI): void {
   app.use(WEBHOOK_PREFIX, (req, res) => {
     void serve(req, res).catch((error: unknown) => {
       RED.log.error(`WhatsApp webhook: ${String(error)}`);
-      if (!res.headersSent) res.status(500).json({ status: 500, data: {}, message: 'Internal error; the request was not queued.' });
+      if (!res.headersSent) res.status(500).json(errorBodyFor(500, INTERNAL_ERROR_SENTENCE));
     });
   });
 }

@@ -19,5 +19,13 @@ export function successBody(messageId: string): SuccessBody {
 }
 
 export function errorBody(rejection: Rejection): ErrorBody {
-  return { status: rejection.status, data: {}, message: rejection.message };
+  return errorBodyFor(rejection.status, rejection.message);
 }
+
+/** The same body for a status that is not a refusal of the request (an engine's own 500 or 503). */
+export function errorBodyFor(status: number, message: string): ErrorBody {
+  return { status, data: {}, message };
+}
+
+/** What a caller is told when something unforeseen failed before its request was recorded. */
+export const INTERNAL_ERROR_SENTENCE = 'Internal error; the request was not queued.';

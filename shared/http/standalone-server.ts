@@ -1,5 +1,6 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { errorBodyFor, INTERNAL_ERROR_SENTENCE } from '../contract/responses';
 import { reject, type Rejection } from '../rejection';
 import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer, type WebhookOutcome } from '../webhook';
 import type { Workspace } from '../workspace';
@@ -35,7 +36,7 @@ export function createWebhookServer(workspace: Workspace, options: WebhookServer
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     serveRequest(workspace, request, response, options).catch((error: unknown) => {
       workspace.reportError(error);
-      send(response, { status: 500, headers: {}, body: { status: 500, data: {}, message: 'Internal error; the request was not queued.' } });
+      send(response, { status: 500, headers: {}, body: errorBodyFor(500, INTERNAL_ERROR_SENTENCE) });
     });
   };
   const server = createServer(

@@ -1,4 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { errorBodyFor } from '../../../shared';
 import { CREDENTIAL_NAME, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { testWorkspaceCredential } from './credential-test';
 import { properties, type Operation } from './description';
@@ -44,7 +45,7 @@ export class WhatsApp implements INodeType {
           const status = error instanceof Refusal ? error.status : 500;
           const message = (error as Error).message;
           if (this.continueOnFail()) {
-            const body = { status, data: {}, message };
+            const body = errorBodyFor(status, message);
             results.push({ json: { error: message, response: { status, body } } as never, pairedItem: { item: itemIndex } });
             continue;
           }

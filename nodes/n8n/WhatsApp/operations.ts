@@ -2,6 +2,7 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 import {
   acceptedPayload,
   attemptLogJson,
+  errorBodyFor,
   externalMessageId,
   internalMessageId,
   startLinkSession,
@@ -70,7 +71,7 @@ const send: Run = async (context) => {
     return [item];
   } catch (error) {
     if (answers && error instanceof Refusal) {
-      await context.fn.sendResponse({ statusCode: error.status, headers: {}, body: { status: error.status, data: {}, message: error.message } });
+      await context.fn.sendResponse({ statusCode: error.status, headers: {}, body: errorBodyFor(error.status, error.message) });
     }
     throw error;
   }

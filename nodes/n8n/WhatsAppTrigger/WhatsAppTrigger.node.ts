@@ -13,6 +13,7 @@ import {
 } from 'n8n-workflow';
 import {
   acceptedPayload,
+  errorBodyFor,
   createWebhookServer,
   parseJsonBody,
   lifecyclePayload,
@@ -99,7 +100,7 @@ export class WhatsAppTrigger implements INodeType {
     if (this.getWebhookName() === linkWebhook.name) return serveLinkPage(this);
     const res = this.getResponseObject();
     const fail = (status: number, message: string): IWebhookResponseData => {
-      writeAnswer(res, { status, headers: {}, body: { status, data: {}, message } as never });
+      writeAnswer(res, { status, headers: {}, body: errorBodyFor(status, message) });
       return { noWebhookResponse: true };
     };
     const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
