@@ -382,6 +382,16 @@ export class Workspace {
     return this.runtime.remove(id);
   }
 
+  /** The chats this workspace knows (of one account, or all), with the chat ids the webhook accepts. */
+  chats(accountId?: string): readonly Chat[] {
+    return this.directory.list(accountId);
+  }
+
+  /** Messages waiting to be sent (queued or sending), over every account. */
+  waitingCount(): Promise<number> {
+    return this.store.outbox.countWaiting();
+  }
+
   async addChats(accountId: string, chats: readonly ChatInput[]): Promise<Chat[]> {
     return this.directory.upsert(accountId, chats, this.now());
   }

@@ -26,7 +26,7 @@ export function watchWorkspaceStatus(node: Node, workspace: Workspace): () => vo
   const refresh = async () => {
     timer = undefined;
     if (stopped) return;
-    const waiting = await workspace.store.outbox.countWaiting();
+    const waiting = await workspace.waitingCount();
     if (!stopped) node.status(workspaceStatus(workspace.connections(), waiting));
   };
   const schedule = () => {

@@ -183,8 +183,8 @@ const listChats: Run = async (context) => {
   if (accountId !== '' && !context.workspace.accounts().some((account) => account.id === accountId)) {
     throw new Refusal(404, `Field "Account ID": no account "${accountId}" in this workspace; List Accounts shows the IDs.`);
   }
-  return context.workspace.directory
-    .list(accountId === '' ? undefined : accountId)
+  return context.workspace
+    .chats(accountId === '' ? undefined : accountId)
     .map((chat) => json({ chat_id: chat.chatId, account_id: chat.accountId, jid: chat.jid, name: chat.name, is_group: chat.isGroup }));
 };
 
