@@ -50,6 +50,7 @@ export {
   type WorkspaceSettings,
 } from './settings';
 export { LingeringLeases } from './lingering-leases';
+export { sendFromFlow, type FlowSend, type FlowAttachment } from './intake/send-from-flow';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './link-session';
 export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
 export { LinkPages, LinkPageSession, fillLinkToken, LINK_PAGE_SENTENCES, LINK_TOKEN_PLACEHOLDER, type LinkPageAnswer, type LinkPageState, type LinkPageRefusal } from './link-pages';

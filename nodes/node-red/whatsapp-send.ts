@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
-import { acceptedPayload, lifecyclePayload, REPORTED_STATUSES, validateSendPayload, type Workspace } from '../../shared';
+import { lifecyclePayload, REPORTED_STATUSES, sendFromFlow, type Workspace } from '../../shared';
 import { attachmentFrom, sendPayloadFrom } from './send-payload';
 import { NotReadyError, readyWorkspace } from './ready-workspace';
 import { watchWorkspaceStatus } from './status';
@@ -66,16 +66,10 @@ export = function register(RED: NodeAPI): void {
         });
         const attachment = attachmentFrom(msg);
         const payload = sendPayloadFrom(def, attachment && Buffer.isBuffer(msg.payload) ? undefined : msg.payload, attachment !== undefined);
-        const parsed = validateSendPayload(payload, attachment && { name: attachment.name });
-        if (!parsed.ok) throw new SendError(parsed.rejection.message, parsed.rejection.status);
-        const accepted = await workspace.accept(
-          parsed.value,
-          { remoteAddress: `node-red:${this.id}`, request: JSON.stringify(payload) },
-          attachment && { data: attachment.data, ...(attachment.mimetype ? { mimetype: attachment.mimetype } : {}) },
-        );
-        if (!accepted.ok) throw new SendError(accepted.rejection.message, accepted.rejection.status);
-        if (def.statusOutput) remember(tracked, accepted.value.messageId, msg);
-        send([{ ...msg, payload: acceptedPayload(accepted.value, parsed.value) }, null]);
+        const sent = await sendFromFlow(workspace, payload, `node-red:${this.id}`, attachment);
+        if (!sent.ok) throw new SendError(sent.rejection.message, sent.rejection.status);
+        if (def.statusOutput) remember(tracked, sent.value.acceptance.messageId, msg);
+        send([{ ...msg, payload: sent.value.payload }, null]);
       };
       sendMessage().then(
         () => done(),

@@ -1,13 +1,12 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import {
-  acceptedPayload,
   attemptLogJson,
   errorBodyFor,
   externalMessageId,
   internalMessageId,
   startLinkSession,
   successBody,
-  validateSendPayload,
+  sendFromFlow,
   type Workspace,
   type WorkspaceSettings,
 } from '../../../shared';
@@ -78,15 +77,10 @@ const send: Run = async (context) => {
 };
 
 async function queue(context: OperationContext): Promise<INodeExecutionData> {
-  const payload = sendPayload(context);
-  const attachment = await binaryAttachment(context);
-  const parsed = validateSendPayload(payload, attachment && { name: attachment.name });
-  if (!parsed.ok) throw new Refusal(parsed.rejection.status, parsed.rejection.message);
   const { fn, workspace } = context;
-  const source = { remoteAddress: `n8n:${fn.getWorkflow().id ?? ''}:${fn.getNode().name}`, request: JSON.stringify(payload) };
-  const accepted = await workspace.accept(parsed.value, source, attachment && { data: attachment.data, ...(attachment.mimetype ? { mimetype: attachment.mimetype } : {}) });
-  if (!accepted.ok) throw new Refusal(accepted.rejection.status, accepted.rejection.message);
-  return json({ ...acceptedPayload(accepted.value, parsed.value), response: { status: 200, body: successBody(accepted.value.messageId) } });
+  const sent = await sendFromFlow(workspace, sendPayload(context), `n8n:${fn.getWorkflow().id ?? ''}:${fn.getNode().name}`, await binaryAttachment(context));
+  if (!sent.ok) throw new Refusal(sent.rejection.status, sent.rejection.message);
+  return json({ ...sent.value.payload, response: { status: 200, body: successBody(sent.value.acceptance.messageId) } });
 }
 
 /** The input item's binary property named in "Attachment Binary Property", if one is named. */
