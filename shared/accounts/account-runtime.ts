@@ -166,7 +166,7 @@ export class AccountRuntime {
     // The logout closes the socket with 401: that is no news to record, the account is going away.
     this.unwatchState.get(accountId)?.();
     this.unwatchState.delete(accountId);
-    if (transport instanceof BaileysConnection) await transport.logout();
+    await transport?.logout?.();
     await this.accountWrites;
     await this.remove(accountId, 'The WhatsApp account was unlinked before this message was sent');
     await this.deps.store.auth.clear(accountId);
@@ -181,14 +181,14 @@ export class AccountRuntime {
     const account = this.list.find((candidate) => candidate.id === accountId);
     if (!account) return undefined;
     const transport = this.transports.get(accountId);
-    const info = transport instanceof BaileysConnection ? transport.connectionInfo() : undefined;
+    const info = transport?.connectionInfo?.();
     return { account, state: transport?.state ?? null, detail: info?.detail ?? null, pausedUntil: info?.pausedUntil ?? null };
   }
 
   /** Lifts a pause (restriction, message cap) early; false when the account has no such connection. */
   resume(accountId: string): boolean {
     const transport = this.transports.get(accountId);
-    if (!(transport instanceof BaileysConnection)) return false;
+    if (!transport?.resume) return false;
     transport.resume();
     return true;
   }
@@ -196,7 +196,7 @@ export class AccountRuntime {
   /** Reconnects now: after another client replaced this one (440), or to skip a backoff. */
   reconnect(accountId: string): boolean {
     const transport = this.transports.get(accountId);
-    if (!(transport instanceof BaileysConnection)) return false;
+    if (!transport?.reconnect) return false;
     transport.reconnect();
     return true;
   }
@@ -223,7 +223,7 @@ export class AccountRuntime {
   }
 
   private connect(account: Account): void {
-    const transport =
+    const transport: Transport =
       account.kind === 'dry-run'
         ? new DryRunTransport(account.id, account.phone, this.deps.store.dryRun, this.now)
         : (this.deps.openTransport?.(account) ?? this.openConnection(account));
@@ -241,7 +241,7 @@ export class AccountRuntime {
     this.dispatchers.set(account.id, dispatcher);
     if (account.kind !== 'dry-run') {
       this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
-      if (transport instanceof BaileysConnection) void transport.start();
+      void transport.start?.();
     }
     dispatcher.wake();
   }
@@ -296,7 +296,7 @@ export class AccountRuntime {
         if (!account || this.closed) return;
         if (state === 'open') {
           this.expiry.unwatch(accountId);
-          const name = transport instanceof BaileysConnection ? (transport.name ?? account.name) : account.name;
+          const name = transport.name ?? account.name;
           await this.updateAccount({ ...account, phone: transport.phone ?? account.phone, name, connectedAt: this.now(), active: true });
         } else if (state === 'logged_out') {
           if (account.active) await this.updateAccount({ ...account, active: false });

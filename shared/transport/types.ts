@@ -34,6 +34,20 @@ export interface Transport {
   onStatus(listener: (update: StatusUpdate) => void): () => void;
   onStateChange(listener: (state: AccountState) => void): () => void;
   close(): Promise<void>;
+
+  // What a connection to a real service may add (a linked phone does; a dry-run account does not).
+  /** Starts connecting; until then the transport is idle. */
+  start?(): Promise<void>;
+  /** Tells the service this device goes away (unlink). */
+  logout?(): Promise<void>;
+  /** A sentence about the state (why paused, logged out, replaced) and until when a pause lasts. */
+  connectionInfo?(): { readonly detail: string | null; readonly pausedUntil: number | null };
+  /** Lifts a pause early. */
+  resume?(): void;
+  /** Reconnects now (after being replaced, or to skip a backoff). */
+  reconnect?(): void;
+  /** The account's own name as the service knows it, once connected. */
+  readonly name?: string | null;
 }
 
 /**
