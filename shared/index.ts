@@ -18,7 +18,7 @@ export { WorkspaceRegistry, workspaces, type WorkspaceLease, type HoldOptions } 
 export { RetryingLease, REOPEN_DELAY_MS, type RetryingLeaseOptions } from './retrying-lease';
 export { unavailable, describeStoreFault, RETRY_AFTER_SECONDS } from './unavailable';
 export { tokenFromPath } from './http/token-path';
-export { handleWebhookCall, serveWebhookCall, screenWebhookCall, answer, storeFault, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
+export { handleWebhookCall, serveWebhookCall, screenWebhookCall, answer, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
 export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
 export { readBody } from './http/read-body';
 export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';

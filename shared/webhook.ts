@@ -107,7 +107,7 @@ export async function serveWebhookCall(
 }
 
 /** The answer to a call the store could not record: 503 with the reason, reported to the engine's log. */
-export function storeFault(workspace: Workspace, error: unknown): Rejection {
+function storeFault(workspace: Workspace, error: unknown): Rejection {
   workspace.reportError(error);
   return unavailable(describeStoreFault(error));
 }

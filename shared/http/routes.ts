@@ -70,12 +70,6 @@ export class WebhookRoutes {
     for (const ownerId of this.between.keys()) if (!this.waiting.has(ownerId)) this.between.delete(ownerId);
   }
 
-  /** The workspace whose current token this is (enabled or not), if any node serves it. */
-  find(token: string): Workspace | undefined {
-    const matched = this.match(token);
-    return matched && matched.between === undefined ? matched.workspace : undefined;
-  }
-
   /** The serving workspace and its check of the token, so the token is hashed once per call. */
   private match(token: string): Match | undefined {
     const checked = new Set<Workspace>();
@@ -97,12 +91,12 @@ export class WebhookRoutes {
     return undefined;
   }
 
-  async handle(call: WebhookCall): Promise<WebhookOutcome & { readonly workspace?: Workspace }> {
+  async handle(call: WebhookCall): Promise<WebhookOutcome> {
     const matched = this.match(call.token);
     // While its node is redeployed, a workspace that is still open keeps accepting: what it accepts is
     // in its feed, which the webhook node emits once it is back.
     if (matched && (matched.between === undefined || matched.workspace.isOpen)) {
-      return { ...(await serveWebhookCall(matched.workspace, call, matched.check)), workspace: matched.workspace };
+      return serveWebhookCall(matched.workspace, call, matched.check);
     }
     if (matched) return { answer: answer(unavailable(this.reasonFor(matched.between!) ?? REOPENING)) };
     const failing = [...this.waiting.values()].find((reason) => reason !== OPENING);

@@ -2,7 +2,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import { errorBodyFor, INTERNAL_ERROR_SENTENCE } from '../contract/responses';
 import { reject, type Rejection } from '../rejection';
-import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer, type WebhookOutcome } from '../webhook';
+import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer } from '../webhook';
 import type { Workspace } from '../workspace';
 import { readBody } from './read-body';
 import { tokenFromPath } from './token-path';
@@ -20,9 +20,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface WebhookServerOptions {
-  /** Called after the 200 is written, with what was accepted (an engine emits it to its flows). */
-  readonly onAccepted?: (accepted: NonNullable<WebhookOutcome['accepted']>) => void;
-  /** Tags what this server accepts in the workspace's feed (see WebhookCall.via). */
+  /** Tags what this server accepts in the workspace's feed (see WebhookCall.via); flows read it from there. */
   readonly via?: string;
 }
 
@@ -74,7 +72,7 @@ async function serveRequest(workspace: Workspace, request: IncomingMessage, resp
     response.destroy();
     return;
   }
-  const { answer: reply, accepted } = await serveWebhookCall(workspace, {
+  const { answer: reply } = await serveWebhookCall(workspace, {
     method: request.method ?? 'GET',
     contentType: request.headers['content-type'],
     body,
@@ -84,7 +82,6 @@ async function serveRequest(workspace: Workspace, request: IncomingMessage, resp
   });
   // A body cut at the limit was not read to its end: close the connection rather than read the rest.
   send(response, reply, body.length > MAX_BODY_BYTES);
-  if (accepted) options.onAccepted?.(accepted);
 }
 
 function send(response: ServerResponse, reply: WebhookAnswer, close = false): void {
