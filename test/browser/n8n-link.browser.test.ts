@@ -242,7 +242,10 @@ it('in the editor: creates the credential and the trigger, publishes, runs Get W
     await modal.getByTestId('workflow-publish-button').click();
     await modal.waitFor({ state: 'hidden', timeout: 30_000 });
     await page.getByRole('button', { name: 'Got it' }).click();
-    await expect(page.getByTestId('workflow-open-publish-modal-button').innerText()).resolves.toMatch(/Published/);
+    // The button reads "Publishing…" while n8n activates the workflow (seconds on a loaded machine).
+    const publishButton = page.getByTestId('workflow-open-publish-modal-button');
+    await waitUntil('the editor to say Published', async () => /Published/.test(await publishButton.innerText()), 30_000);
+    await expect(publishButton.innerText()).resolves.toMatch(/Published/);
     await waitUntil('the workflow to be active', async () => (await rest(`/rest/workflows/${triggerWorkflowId}`)).data.active === true);
   });
 
