@@ -4,13 +4,16 @@
  *
  * Layers of shared/, lowest first:
  *   1. leaves: model.ts, rejection.ts, unavailable.ts, time/, contract/  (the contract and plain values)
- *   2. parts:  store/, attachments/, recipients/, quota.ts, outbox/, transport/, dispatch/, feed/
- *   3. the workspace and what hosts it: accounts/, workspace.ts, webhook.ts, http/, registry.ts, settings.ts,
- *      link-*.ts, cli/, ... (everything else at the top of shared/)
+ *   2. parts:  store/, attachments/, recipients/, intake/, attempts/, outbox/, transport/, dispatch/, feed/,
+ *              linking/ (one-time link pages), and webhook/'s leaves (token, urls, token-path, read-body)
+ *   3. the workspace: accounts/ (connections per account), workspace/ (the facade engines call)
+ *   4. what hosts it: webhook/webhook.ts, routes.ts, standalone-server.ts (the contract over HTTP),
+ *      hosting/ (settings, registry, leases, link sessions), cli/, index.ts
  * Within layer 2, transport/ never imports dispatch/ (the dispatcher drives a transport, not the reverse).
  */
-const UPPER = '^shared/(accounts/|cli/|http/|workspace\\.ts|webhook\\.ts|registry\\.ts|settings\\.ts|retrying-lease\\.ts|lingering-leases\\.ts|link-[^/]+\\.ts|overview\\.ts|index\\.ts)';
-const PARTS = '^shared/(store|attachments|recipients|outbox|transport|dispatch|feed)/|^shared/quota\\.ts';
+const HOSTS = '^shared/(webhook/(webhook|routes|standalone-server)\\.ts|hosting/|cli/|index\\.ts)';
+const UPPER = `^shared/(accounts/|workspace/)|${HOSTS}`;
+const PARTS = '^shared/(store|attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking)/|^shared/webhook/(token|urls|token-path|read-body)\\.ts';
 
 module.exports = {
   forbidden: [
@@ -61,7 +64,14 @@ module.exports = {
       comment: 'The store is the lowest part: it knows only values, the contract and its own types.',
       severity: 'error',
       from: { path: '^shared/store/' },
-      to: { path: '^shared/(attachments|recipients|outbox|transport|dispatch|feed)/|^shared/quota\\.ts' },
+      to: { path: '^shared/(attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking)/' },
+    },
+    {
+      name: 'workspace-below-its-hosts',
+      comment: 'Layer 3 (the workspace and its accounts) never imports what hosts it (webhook/, hosting/, cli/).',
+      severity: 'error',
+      from: { path: '^shared/(accounts|workspace)/' },
+      to: { path: HOSTS },
     },
   ],
   options: {

@@ -13,14 +13,14 @@ export {
   type AccountConnection,
   type BaileysAccountsOptions,
   type LinkOptions,
-} from './workspace';
-export { WorkspaceRegistry, workspaces, type WorkspaceLease, type HoldOptions } from './registry';
-export { RetryingLease, REOPEN_DELAY_MS, type RetryingLeaseOptions } from './retrying-lease';
+} from './workspace/workspace';
+export { WorkspaceRegistry, workspaces, type WorkspaceLease, type HoldOptions } from './hosting/registry';
+export { RetryingLease, REOPEN_DELAY_MS, type RetryingLeaseOptions } from './hosting/retrying-lease';
 export { unavailable, describeStoreFault, RETRY_AFTER_SECONDS } from './unavailable';
-export { tokenFromPath } from './http/token-path';
-export { handleWebhookCall, serveWebhookCall, screenWebhookCall, answer, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook';
-export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './http/standalone-server';
-export { readBody } from './http/read-body';
+export { tokenFromPath } from './webhook/token-path';
+export { handleWebhookCall, serveWebhookCall, screenWebhookCall, answer, MAX_BODY_BYTES, type WebhookCall, type WebhookAnswer, type WebhookOutcome, type ScreenedCall } from './webhook/webhook';
+export { createWebhookServer, WEBHOOK_PATH_PREFIX } from './webhook/standalone-server';
+export { readBody } from './webhook/read-body';
 export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';
 export type { SendRequest, RecipientRef, RecipientField } from './contract/types';
 export { successBody, errorBody, errorBodyFor, INTERNAL_ERROR_SENTENCE, type SuccessBody, type ErrorBody } from './contract/responses';
@@ -34,9 +34,9 @@ export type { Rejection, RejectionStatus, Result } from './rejection';
 export type * from './model';
 export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
 export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';
-export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts';
-export { workspaceOverview, lastFailures, OVERVIEW_FAILURES, type WorkspaceOverview, type AccountOverview, type FailureSummary } from './overview';
-export { WebhookRoutes, OPENING } from './http/routes';
+export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts/summary';
+export { workspaceOverview, lastFailures, OVERVIEW_FAILURES, type WorkspaceOverview, type AccountOverview, type FailureSummary } from './workspace/overview';
+export { WebhookRoutes, OPENING } from './webhook/routes';
 export { REPORTED_STATUSES, acceptedPayload, fedPayload, lifecyclePayload, type AcceptedPayload } from './outbox/payloads';
 export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';
 export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type TypingPolicy, type ConnectionInfo } from './transport/baileys/connection';
@@ -48,9 +48,9 @@ export {
   ensureDryRunAccounts,
   DEFAULT_SETTINGS,
   type WorkspaceSettings,
-} from './settings';
-export { LingeringLeases } from './lingering-leases';
-export { sendFromFlow, type FlowSend, type FlowAttachment } from './intake/send-from-flow';
-export { startLinkSession, type LinkSession, type LinkSessionOptions } from './link-session';
-export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
-export { LinkPages, LinkPageSession, fillLinkToken, LINK_PAGE_SENTENCES, LINK_TOKEN_PLACEHOLDER, type LinkPageAnswer, type LinkPageState, type LinkPageRefusal } from './link-pages';
+} from './hosting/settings';
+export { LingeringLeases } from './hosting/lingering-leases';
+export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send-from-flow';
+export { startLinkSession, type LinkSession, type LinkSessionOptions } from './hosting/link-session';
+export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook/urls';
+export { LinkPages, LinkPageSession, fillLinkToken, LINK_PAGE_SENTENCES, LINK_TOKEN_PLACEHOLDER, type LinkPageAnswer, type LinkPageState, type LinkPageRefusal } from './linking/link-pages';

@@ -1,6 +1,6 @@
 import { SqliteStore } from '../store/sqlite';
 import { formatPairingCode, qrTerminal } from '../transport/baileys/linking';
-import { Workspace, type WorkspaceOptions } from '../workspace';
+import { Workspace, type WorkspaceOptions } from '../workspace/workspace';
 
 export interface LinkCommandOptions {
   readonly store: string;

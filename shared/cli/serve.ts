@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createWebhookServer, WEBHOOK_PATH_PREFIX } from '../http/standalone-server';
+import { createWebhookServer, WEBHOOK_PATH_PREFIX } from '../webhook/standalone-server';
 import { SqliteStore } from '../store/sqlite';
-import { Workspace } from '../workspace';
+import { Workspace } from '../workspace/workspace';
 
 export interface ServeOptions {
   readonly store: string;

@@ -1,7 +1,7 @@
 import type { SendRequest } from '../contract/types';
 import type { Account, MessageChange, MessagePart, MessageStatus } from '../model';
 import type { FedRequest } from '../store/types';
-import type { Acceptance } from './acceptance';
+import type { Acceptance } from '../intake/acceptance';
 import { externalMessageId } from '../contract/message-id';
 
 /** Lifecycle steps worth a flow's attention; `queued` and `sending` are internal. */

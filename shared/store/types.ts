@@ -14,7 +14,7 @@ import type {
   WebhookState,
 } from '../model';
 import type { RecipientRef } from '../contract/types';
-import type { PublishedWebhook } from '../webhook-urls';
+import type { PublishedWebhook } from '../webhook/urls';
 
 /**
  * Everything stateful goes through this interface, so that the embedded SQLite store can later be joined
@@ -45,7 +45,7 @@ export interface WebhookRepository {
   setEnabled(enabled: boolean): Promise<WebhookState>;
 }
 
-/** Where active entry points serve the webhook (see shared/webhook-urls.ts): templates, never the token. */
+/** Where active entry points serve the webhook (see shared/webhook/urls.ts): templates, never the token. */
 export interface WebhookUrlRepository {
   /** Records or replaces the entry point's templates (keyed by flow and node). */
   publish(entry: PublishedWebhook, now: number): Promise<void>;

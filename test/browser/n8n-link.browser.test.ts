@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, selectors, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { LINK_PAGE_SENTENCES } from '../../shared/link-pages';
+import { LINK_PAGE_SENTENCES } from '../../shared/linking/link-pages';
 import { harness, startImported, type N8nInstance } from '../n8n/e2e-harness';
 import { SEED_EXAMPLE_1 } from '../support/seed-examples';
 import { tempDir } from '../support/temp';

@@ -1,4 +1,4 @@
-import { attemptLogJson, summarizeAttempts } from '../../shared/attempts';
+import { attemptLogJson, summarizeAttempts } from '../../shared/attempts/summary';
 import type { Attempt } from '../../shared/model';
 
 const accepted: Attempt = {

@@ -1,5 +1,5 @@
 import { parseSendRequest } from '../../shared/contract';
-import { handleWebhookCall } from '../../shared/webhook';
+import { handleWebhookCall } from '../../shared/webhook/webhook';
 import type { AcceptedPayload } from '../../shared/outbox/payloads';
 import { until } from '../support/fake-transport';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';

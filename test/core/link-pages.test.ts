@@ -1,4 +1,4 @@
-import { LINK_PAGE_SENTENCES, LinkPages, type LinkPageAnswer } from '../../shared/link-pages';
+import { LINK_PAGE_SENTENCES, LinkPages, type LinkPageAnswer } from '../../shared/linking/link-pages';
 import type { Account } from '../../shared/model';
 
 const QR_1 = { qr: '2@first', dataUrl: 'data:image/png;base64,Zmlyc3Q=' };

@@ -1,6 +1,6 @@
 import type { Attempt, OutboxMessage } from '../../shared/model';
-import { lastFailures, workspaceOverview } from '../../shared/overview';
-import { handleWebhookCall } from '../../shared/webhook';
+import { lastFailures, workspaceOverview } from '../../shared/workspace/overview';
+import { handleWebhookCall } from '../../shared/webhook/webhook';
 import { until } from '../support/fake-transport';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 

@@ -1,4 +1,4 @@
-import { describeShortfall, periodKeyAt, unitsFor } from '../../shared/quota';
+import { describeShortfall, periodKeyAt, unitsFor } from '../../shared/intake/quota';
 
 describe('quota rules', () => {
   it('charges one unit per WhatsApp message', () => {

@@ -1,4 +1,4 @@
-import { parseWorkspaceSettings, storePathFor } from '../../shared/settings';
+import { parseWorkspaceSettings, storePathFor } from '../../shared/hosting/settings';
 
 describe('workspace settings', () => {
   it('fills defaults for empty editor fields', () => {

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkspaceRegistry } from '../../shared/registry';
+import { WorkspaceRegistry } from '../../shared/hosting/registry';
 import { SqliteStore } from '../../shared/store/sqlite';
-import { handleWebhookCall } from '../../shared/webhook';
-import { Workspace, type WorkspaceOptions } from '../../shared/workspace';
+import { handleWebhookCall } from '../../shared/webhook/webhook';
+import { Workspace, type WorkspaceOptions } from '../../shared/workspace/workspace';
 import { until } from '../support/fake-transport';
 import { FaultyFs } from '../support/faulty-fs';
 

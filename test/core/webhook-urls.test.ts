@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../shared/store/sqlite';
 import { MIGRATIONS } from '../../shared/store/sqlite/schema';
-import { dedicatedUrlTemplate, fillToken, type PublishedWebhook } from '../../shared/webhook-urls';
+import { dedicatedUrlTemplate, fillToken, type PublishedWebhook } from '../../shared/webhook/urls';
 import { tempDir } from '../support/temp';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 

@@ -1,4 +1,4 @@
-import { handleWebhookCall, type WebhookCall } from '../../shared/webhook';
+import { handleWebhookCall, type WebhookCall } from '../../shared/webhook/webhook';
 import { until } from '../support/fake-transport';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 import { SEED_EXAMPLE_1, SEED_EXAMPLE_2 } from '../support/seed-examples';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { MessageChange } from '../../shared/model';
-import { WorkspaceRegistry } from '../../shared/registry';
+import { WorkspaceRegistry } from '../../shared/hosting/registry';
 import { SqliteStore } from '../../shared/store/sqlite';
-import { handleWebhookCall } from '../../shared/webhook';
+import { handleWebhookCall } from '../../shared/webhook/webhook';
 import { FakeTransport, until } from '../support/fake-transport';
-import { Workspace } from '../../shared/workspace';
+import { Workspace } from '../../shared/workspace/workspace';
 import { validateSendPayload } from '../../shared/contract';
 import { tempDir } from '../support/temp';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../shared/store/sqlite';
-import { Workspace } from '../../shared/workspace';
+import { Workspace } from '../../shared/workspace/workspace';
 import { NodeRed, waitFor } from './support/node-red';
 import { nodeIdOf, tab, tokenOf, webhook, workspace } from './support/flows';
 

@@ -1,12 +1,12 @@
 /**
- * Fuzz of the standalone webhook server (shared/http/standalone-server.ts createWebhookServer), in this
+ * Fuzz of the standalone webhook server (shared/webhook/standalone-server.ts createWebhookServer), in this
  * process, on a real workspace: a temp SQLite store and a dry-run account. Raw TCP from 127.0.0.1 only.
  * Every request it receives is ours, so every answer must keep the contract; protocol-level garbage
  * that Node's parser refuses must get the contract's JSON 400 (through the server's clientError handler).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createWebhookServer } from '../../shared/http/standalone-server';
+import { createWebhookServer } from '../../shared/webhook/standalone-server';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 import { check, dump, checkIdle, flood, generate, histogram, report, run, slowClients, startIdle, validCall, IDLE_LIMIT_MS } from './support/campaign';
 import type { Target } from './support/cases';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createWebhookServer } from '../../shared/http/standalone-server';
+import { createWebhookServer } from '../../shared/webhook/standalone-server';
 import { dedicatedHost } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 

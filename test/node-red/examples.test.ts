@@ -11,7 +11,7 @@ import type { NodeAPI } from 'node-red';
 const workspaceInit = require('../../dist/nodes/node-red/whatsapp-workspace.js') as (RED: NodeAPI) => void;
 const webhookInit = require('../../dist/nodes/node-red/whatsapp-webhook.js') as (RED: NodeAPI) => void;
 const sendInit = require('../../dist/nodes/node-red/whatsapp-send.js') as (RED: NodeAPI) => void;
-const { workspaces } = require('../../dist/shared/registry.js') as typeof import('../../shared/registry');
+const { workspaces } = require('../../dist/shared/hosting/registry.js') as typeof import('../../shared/hosting/registry');
 const core = ['20-inject.js', '21-debug.js', '25-catch.js'].map((file) => require(`@node-red/nodes/core/common/${file}`) as (RED: NodeAPI) => void);
 
 helper.init(require.resolve('node-red'));

@@ -12,7 +12,7 @@ const workspaceInit = require('../../dist/nodes/node-red/whatsapp-workspace.js')
 const webhookInit = require('../../dist/nodes/node-red/whatsapp-webhook.js') as (RED: NodeAPI) => void;
 const sendInit = require('../../dist/nodes/node-red/whatsapp-send.js') as (RED: NodeAPI) => void;
 // The registry the compiled nodes use (the TypeScript sources would be a second module instance).
-const { workspaces } = require('../../dist/shared/registry.js') as typeof import('../../shared/registry');
+const { workspaces } = require('../../dist/shared/hosting/registry.js') as typeof import('../../shared/hosting/registry');
 const catchInit = require('@node-red/nodes/core/common/25-catch.js') as (RED: NodeAPI) => void;
 
 helper.init(require.resolve('node-red'));

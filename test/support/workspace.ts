@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { SqliteStore } from '../../shared/store/sqlite';
-import { Workspace, type WorkspaceOptions } from '../../shared/workspace';
+import { Workspace, type WorkspaceOptions } from '../../shared/workspace/workspace';
 import { tempDir } from './temp';
 
 export interface TestWorkspace {

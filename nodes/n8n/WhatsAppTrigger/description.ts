@@ -30,7 +30,7 @@ const contractWebhooks: IWebhookDescription[] = METHODS.map((httpMethod) => ({
 }));
 
 /**
- * The one-time link page of a linking session (see shared/link-pages.ts): GET <path>/link/<link token>,
+ * The one-time link page of a linking session (see shared/linking/link-pages.ts): GET <path>/link/<link token>,
  * answered by the node itself. n8n's webhook names are 'default' | 'setup': linking is the setup.
  */
 export const linkWebhook: IWebhookDescription = {

@@ -3,7 +3,7 @@ import { CREDENTIAL_NAME, settingsFromCredential, withWorkspace } from '../commo
 
 /**
  * GET <path>/link/<link token>[?view=…]: the workspace's one-time link page (the core decides every
- * answer, see shared/link-pages.ts); this only passes the token and query and writes the answer.
+ * answer, see shared/linking/link-pages.ts); this only passes the token and query and writes the answer.
  */
 export async function serveLinkPage(fn: IWebhookFunctions): Promise<IWebhookResponseData> {
   const res = fn.getResponseObject();

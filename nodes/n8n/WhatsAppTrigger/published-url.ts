@@ -4,7 +4,7 @@ import { dedicatedHost } from './dedicated-port';
 import { linkWebhook } from './description';
 
 /**
- * What an activating trigger records (see shared/webhook-urls.ts), from n8n's own URLs for this node:
+ * What an activating trigger records (see shared/webhook/urls.ts), from n8n's own URLs for this node:
  * n8n builds them from its webhook base URL (WEBHOOK_URL when set) with `:token` left in place.
  * Undefined when n8n gives no URL (it always does for a node with webhooks).
  */

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { PublishedWebhook } from '../../webhook-urls';
+import type { PublishedWebhook } from '../../webhook/urls';
 import type { WebhookUrlRepository } from '../types';
 
 interface WebhookUrlRow {

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { METHODS } from 'node:http';
 
-/** The webhook's body limit (shared/webhook.ts MAX_BODY_BYTES; restated so a change there is noticed here). */
+/** The webhook's body limit (shared/webhook/webhook.ts MAX_BODY_BYTES; restated so a change there is noticed here). */
 export const MAX_BODY = 256 * 1024;
 
 /** Where the webhook answers in one engine. */

@@ -2,8 +2,8 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import { errorBodyFor, INTERNAL_ERROR_SENTENCE } from '../contract/responses';
 import { reject, type Rejection } from '../rejection';
-import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer } from '../webhook';
-import type { Workspace } from '../workspace';
+import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer } from './webhook';
+import type { Workspace } from '../workspace/workspace';
 import { readBody } from './read-body';
 import { tokenFromPath } from './token-path';
 

@@ -1,5 +1,5 @@
-import type { QuotaPeriod } from './model';
-import type { SendRequest } from './contract/types';
+import type { QuotaPeriod } from '../model';
+import type { SendRequest } from '../contract/types';
 
 /**
  * The spec's cost rule: one unit per WhatsApp message, so non-empty text plus a file costs 2 (two

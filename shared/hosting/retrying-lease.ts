@@ -1,6 +1,6 @@
 import type { HoldOptions, WorkspaceLease, WorkspaceRegistry } from './registry';
-import { describeStoreFault } from './unavailable';
-import type { Workspace, WorkspaceOptions } from './workspace';
+import { describeStoreFault } from '../unavailable';
+import type { Workspace, WorkspaceOptions } from '../workspace/workspace';
 
 /** How long to wait before opening a workspace again after its store failed to open. */
 export const REOPEN_DELAY_MS = 10_000;

@@ -1,5 +1,5 @@
-import { externalMessageId } from './contract/message-id';
-import type { Attempt } from './model';
+import { externalMessageId } from '../contract/message-id';
+import type { Attempt } from '../model';
 
 /** One row of the "Last sending attempts" table that engines show next to the webhook settings. */
 export interface AttemptSummary {

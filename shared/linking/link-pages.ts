@@ -1,8 +1,8 @@
 import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { linkPageHtml, messagePageHtml } from './link-page-html';
-import type { Account } from './model';
-import type { QrCode } from './transport/baileys/linking';
+import type { Account } from '../model';
+import type { QrCode } from '../transport/baileys/linking';
 
 /**
  * One-time link pages: a linking session's live QR (or pairing code), then who was linked or why it

@@ -1,7 +1,7 @@
-import { serveWebhookCall, answer, type WebhookCall, type WebhookOutcome } from '../webhook';
+import { serveWebhookCall, answer, type WebhookCall, type WebhookOutcome } from './webhook';
 import { reject } from '../rejection';
 import { unavailable } from '../unavailable';
-import type { TokenCheck, Workspace } from '../workspace';
+import type { TokenCheck, Workspace } from '../workspace/workspace';
 
 /**
  * How long a workspace's token is still recognised after the last node serving it went away: a

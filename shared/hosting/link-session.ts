@@ -1,6 +1,6 @@
-import type { LinkPageSession } from './link-pages';
-import type { QrCode } from './transport/baileys/linking';
-import type { LinkOptions, Workspace } from './workspace';
+import type { LinkPageSession } from '../linking/link-pages';
+import type { QrCode } from '../transport/baileys/linking';
+import type { LinkOptions, Workspace } from '../workspace/workspace';
 
 export interface LinkSessionOptions extends LinkOptions {
   /** Gives up linking after this long (the QR or code is no use any more). */

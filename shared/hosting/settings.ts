@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { normalizePhone } from './contract/phone';
-import type { QuotaPeriod } from './model';
-import { fail, ok, reject, type Result } from './rejection';
-import { SqliteStore } from './store/sqlite';
-import type { Workspace, WorkspaceOptions } from './workspace';
+import { normalizePhone } from '../contract/phone';
+import type { QuotaPeriod } from '../model';
+import { fail, ok, reject, type Result } from '../rejection';
+import { SqliteStore } from '../store/sqlite';
+import type { Workspace, WorkspaceOptions } from '../workspace/workspace';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):

@@ -1,29 +1,29 @@
 import { EventEmitter } from 'node:events';
-import { type AccountConnection, AccountRuntime, type BaileysAccountsOptions, type LinkOptions } from './accounts/account-runtime';
-import { checkAttachedFile, type AttachedFileInput } from './attachments';
-import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from './attachments/types';
-import { errorBody, successBody } from './contract/responses';
-import type { SendRequest } from './contract/types';
-import { DEFAULT_GAP, type GapRange, type SendCaps } from './dispatch/pacing';
-import { DEFAULT_RETRY, type RetryPolicy } from './time/backoff';
-import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from './model';
-import { newMessageId, pooledRandomBytes } from './outbox/message-id';
-import { describeShortfall, periodKeyAt, unitsFor } from './quota';
-import { ChatDirectory } from './recipients/directory';
-import { resolveRecipient } from './recipients/resolve';
-import { fail, ok, reject, type Rejection, type Result } from './rejection';
-import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from './store/types';
-import type { LinkHandle } from './transport/baileys/linking';
-import type { Transport } from './transport/types';
-import { FeedReader, type FeedReaderOptions } from './feed/feed-reader';
-import type { Acceptance } from './outbox/acceptance';
-import { fedPayload, type AcceptedPayload } from './outbox/payloads';
-import { describeStoreFault, unavailable } from './unavailable';
-import { newWebhookToken, WebhookSecret } from './webhook-token';
-import { fillToken, type PublishedWebhook, type WebhookUrl } from './webhook-urls';
-import { fillLinkToken, LinkPages } from './link-pages';
+import { type AccountConnection, AccountRuntime, type BaileysAccountsOptions, type LinkOptions } from '../accounts/account-runtime';
+import { checkAttachedFile, type AttachedFileInput } from '../attachments';
+import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from '../attachments/types';
+import { errorBody, successBody } from '../contract/responses';
+import type { SendRequest } from '../contract/types';
+import { DEFAULT_GAP, type GapRange, type SendCaps } from '../dispatch/pacing';
+import { DEFAULT_RETRY, type RetryPolicy } from '../time/backoff';
+import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from '../model';
+import { newMessageId, pooledRandomBytes } from '../outbox/message-id';
+import { describeShortfall, periodKeyAt, unitsFor } from '../intake/quota';
+import { ChatDirectory } from '../recipients/directory';
+import { resolveRecipient } from '../recipients/resolve';
+import { fail, ok, reject, type Rejection, type Result } from '../rejection';
+import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from '../store/types';
+import type { LinkHandle } from '../transport/baileys/linking';
+import type { Transport } from '../transport/types';
+import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
+import type { Acceptance } from '../intake/acceptance';
+import { fedPayload, type AcceptedPayload } from '../outbox/payloads';
+import { describeStoreFault, unavailable } from '../unavailable';
+import { newWebhookToken, WebhookSecret } from '../webhook/token';
+import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
+import { fillLinkToken, LinkPages } from '../linking/link-pages';
 
-export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from './accounts/account-runtime';
+export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from '../accounts/account-runtime';
 
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
@@ -56,7 +56,7 @@ export interface AttemptSource {
   readonly request: string;
 }
 
-export type { Acceptance } from './outbox/acceptance';
+export type { Acceptance } from '../intake/acceptance';
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
 

@@ -1,9 +1,9 @@
-import { parseSendRequest } from './contract';
-import { errorBody, successBody, type ErrorBody, type SuccessBody } from './contract/responses';
-import { reject, type Rejection } from './rejection';
-import { describeStoreFault, unavailable } from './unavailable';
-import type { SendRequest } from './contract/types';
-import type { Acceptance, TokenCheck, Workspace } from './workspace';
+import { parseSendRequest } from '../contract';
+import { errorBody, successBody, type ErrorBody, type SuccessBody } from '../contract/responses';
+import { reject, type Rejection } from '../rejection';
+import { describeStoreFault, unavailable } from '../unavailable';
+import type { SendRequest } from '../contract/types';
+import type { Acceptance, TokenCheck, Workspace } from '../workspace/workspace';
 
 /** Bodies above this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 256 * 1024;

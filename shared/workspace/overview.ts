@@ -1,6 +1,6 @@
-import { externalMessageId } from './contract/message-id';
-import { errorSentence } from './attempts';
-import type { AccountKind, AccountState, Attempt, OutboxMessage, QuotaState } from './model';
+import { externalMessageId } from '../contract/message-id';
+import { errorSentence } from '../attempts/summary';
+import type { AccountKind, AccountState, Attempt, OutboxMessage, QuotaState } from '../model';
 import type { Workspace } from './workspace';
 
 /** One account as an editor lists it at a glance. */

@@ -1,4 +1,4 @@
-import { Workspace, type WorkspaceOptions } from './workspace';
+import { Workspace, type WorkspaceOptions } from '../workspace/workspace';
 
 /** A use of a shared workspace; release it when the node or credential that needed it goes away. */
 export interface WorkspaceLease {

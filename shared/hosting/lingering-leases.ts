@@ -1,5 +1,5 @@
 import { workspaces as defaultRegistry, type WorkspaceLease, type WorkspaceRegistry } from './registry';
-import type { Workspace, WorkspaceOptions } from './workspace';
+import type { Workspace, WorkspaceOptions } from '../workspace/workspace';
 
 interface Held {
   readonly lease: Promise<WorkspaceLease>;

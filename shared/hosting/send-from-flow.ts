@@ -3,7 +3,7 @@ import { validateSendPayload } from '../contract';
 import type { SendRequest } from '../contract/types';
 import { acceptedPayload, type AcceptedPayload } from '../outbox/payloads';
 import type { Result } from '../rejection';
-import type { Acceptance, Workspace } from '../workspace';
+import type { Acceptance, Workspace } from '../workspace/workspace';
 
 /** A file a flow attached to its send (a Node-RED Buffer, an n8n binary property). */
 export interface FlowAttachment extends AttachedFileInput {
