@@ -6,19 +6,10 @@ import { DEFAULT_LOGGED_OUT_TTL_MS, LoggedOutExpiry } from '../dispatch/logged-o
 import type { Account, AccountState, MessageChange } from '../model';
 import type { ChatDirectory } from '../recipients/directory';
 import type { WorkspaceStore } from '../store/types';
-import type { SocketFactory } from '../transport/baileys/baileys-module';
-import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from '../transport/baileys/connection';
 import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
 import { realClock, type Clock } from '../transport/baileys/timeouts';
-import { DryRunTransport } from '../transport/dry-run';
+import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
 import { TransportError, type Transport } from '../transport/types';
-
-export interface BaileysAccountsOptions extends BaileysConnectionOptions {
-  /** How long queued messages wait for a logged-out account to be linked again; then they fail and are refunded. */
-  readonly loggedOutTtlMs?: number;
-  readonly makeSocket?: SocketFactory;
-  readonly clock?: Clock;
-}
 
 export interface LinkOptions {
   /** Link by pairing code for this phone (international format) instead of by QR. */
@@ -40,8 +31,14 @@ export interface AccountRuntimeDeps {
   readonly directory: ChatDirectory;
   readonly dispatch: DispatchOptions;
   readonly downloadPolicy: DownloadPolicy;
+  /** How each account kind is opened (and linked, where it can be). */
+  readonly drivers: DriverRegistry;
+  /** Opens non-dry-run accounts instead of their driver (tests of the core use fakes). */
   readonly openTransport: ((account: Account) => Transport) | undefined;
-  readonly baileys: BaileysAccountsOptions | undefined;
+  /** How long queued messages wait for a logged-out account to be linked again. */
+  readonly loggedOutTtlMs: number | undefined;
+  /** The timers of the logged-out expiry (tests give a fake clock). */
+  readonly clock: Clock | undefined;
   /** False when this process must not open sockets (a command-line link beside a running engine). */
   readonly connectAccounts: boolean;
   readonly now: () => number;
@@ -63,7 +60,7 @@ export class AccountRuntime {
   private readonly addingDryRun = new Map<string, Promise<Account>>();
   private readonly transports = new Map<string, Transport>();
   private readonly expiry: LoggedOutExpiry;
-  private readonly links = new Set<BaileysConnection>();
+  private readonly links = new Set<LinkAttempt>();
   private readonly unwatchState = new Map<string, () => void>();
   private readonly now: () => number;
   private accountWrites: Promise<void> = Promise.resolve();
@@ -74,10 +71,10 @@ export class AccountRuntime {
     this.now = deps.now;
     this.expiry = new LoggedOutExpiry({
       outbox: deps.store.outbox,
-      ttlMs: deps.baileys?.loggedOutTtlMs ?? DEFAULT_LOGGED_OUT_TTL_MS,
+      ttlMs: deps.loggedOutTtlMs ?? DEFAULT_LOGGED_OUT_TTL_MS,
       refundDelayMs: deps.dispatch.refundDelayMs,
       now: deps.now,
-      timers: deps.baileys?.clock ?? realClock,
+      timers: deps.clock ?? realClock,
       onFailed: (messages, reason) => {
         const at = deps.now();
         for (const message of messages) {
@@ -149,14 +146,17 @@ export class AccountRuntime {
       if (!phone.ok) throw new Error(`The pairing phone "${options.pairingPhone}" is not a phone number in international format, e.g. +14151231234.`);
       pairingPhone = phone.digits;
     }
+    const driver = [...this.deps.drivers.values()].find((candidate) => candidate.link !== undefined);
+    if (!driver?.link) throw new Error('No transport of this workspace can link a phone.');
     const tempId = `link-${this.deps.randomBytes(8).toString('hex')}`;
-    const connection = this.newConnection(tempId, null, { kind: 'link', ...(pairingPhone ? { pairingPhone } : {}) });
-    this.links.add(connection);
-    const handle = new LinkHandle(connection, (identity) => this.completeLink(tempId, identity));
+    const attempt = driver.link({ tempId, ...(pairingPhone ? { pairingPhone } : {}) }, this.driverContext());
+    this.links.add(attempt);
+    const handle = new LinkHandle(attempt, (identity) => this.completeLink(driver, tempId, identity));
     handle.linked
-      .catch(() => this.deps.store.auth.clear(tempId).catch(() => undefined))
-      .finally(() => this.links.delete(connection));
-    void connection.start();
+      // A failed link leaves nothing behind; if even that erase fails, the log says so.
+      .catch(() => this.deps.store.auth.clear(tempId).catch((error: unknown) => this.deps.reportError(error)))
+      .finally(() => this.links.delete(attempt));
+    void attempt.start();
     return handle;
   }
 
@@ -201,7 +201,7 @@ export class AccountRuntime {
     return true;
   }
 
-  private async completeLink(tempId: string, identity: LinkedIdentity): Promise<Account> {
+  private async completeLink(driver: TransportDriver, tempId: string, identity: LinkedIdentity): Promise<Account> {
     const now = this.now();
     const existing = (await this.deps.store.accounts.list()).find((account) => account.phone === identity.phone);
     const id = existing?.id ?? `wa-${identity.phone}`;
@@ -209,7 +209,7 @@ export class AccountRuntime {
     await this.deps.store.auth.move(tempId, id);
     const account: Account = {
       id,
-      kind: 'baileys',
+      kind: driver.kind,
       phone: identity.phone,
       name: identity.name ?? existing?.name ?? null,
       createdAt: existing?.createdAt ?? now,
@@ -223,10 +223,7 @@ export class AccountRuntime {
   }
 
   private connect(account: Account): void {
-    const transport: Transport =
-      account.kind === 'dry-run'
-        ? new DryRunTransport(account.id, account.phone, this.deps.store.dryRun, this.now)
-        : (this.deps.openTransport?.(account) ?? this.openConnection(account));
+    const transport = this.open(account);
     const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
       outbox: this.deps.store.outbox,
       transport,
@@ -239,11 +236,27 @@ export class AccountRuntime {
     });
     this.transports.set(account.id, transport);
     this.dispatchers.set(account.id, dispatcher);
-    if (account.kind !== 'dry-run') {
-      this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
-      void transport.start?.();
-    }
+    this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
+    void transport.start?.();
     dispatcher.wake();
+  }
+
+  private open(account: Account): Transport {
+    const override = account.kind === 'dry-run' ? undefined : this.deps.openTransport?.(account);
+    if (override) return override;
+    const driver = this.deps.drivers.get(account.kind);
+    if (!driver) throw new Error(`No transport is registered for accounts of kind "${account.kind}".`);
+    return driver.open(account, this.driverContext());
+  }
+
+  private driverContext(): DriverContext {
+    return {
+      store: this.deps.store,
+      directory: this.deps.directory,
+      now: this.now,
+      random: this.deps.random,
+      reportError: this.deps.reportError,
+    };
   }
 
   /** Closes an account's sending and connection, keeping the account and its queue. */
@@ -254,38 +267,6 @@ export class AccountRuntime {
     await this.transports.get(id)?.close();
     this.dispatchers.delete(id);
     this.transports.delete(id);
-  }
-
-  private openConnection(account: Account): BaileysConnection {
-    return this.newConnection(account.id, account.phone, { kind: 'connect' });
-  }
-
-  private newConnection(accountId: string, phone: string | null, mode: ConnectionMode): BaileysConnection {
-    const { loggedOutTtlMs: _ttl, makeSocket, clock, ...options } = this.deps.baileys ?? {};
-    return new BaileysConnection(
-      options,
-      {
-        accountId,
-        phone,
-        auth: this.deps.store.auth,
-        // Synced chats get their chat ids here; a push name never replaces a name the directory shows.
-        directory: {
-          upsert: async (chats) => {
-            await this.deps.directory.upsert(accountId, chats, this.now());
-          },
-          nameOf: (jid) => {
-            const chat = this.deps.directory.findByJid(accountId, jid);
-            return chat ? chat.name : undefined;
-          },
-        },
-        messageText: async (id) => (await this.deps.store.outbox.get(id))?.text ?? undefined,
-        ...(makeSocket ? { makeSocket } : {}),
-        ...(clock ? { clock } : {}),
-        random: this.deps.random,
-        onError: (error) => this.deps.reportError(error),
-      },
-      mode,
-    );
   }
 
   /** Persists what a connection learns: phone and connect time when it opens, inactive when logged out. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../model';
 import type { DryRunRepository } from '../store/types';
+import type { TransportDriver } from './driver';
 import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from './types';
 
 /**
@@ -73,3 +74,9 @@ export class DryRunTransport implements Transport {
     queueMicrotask(() => this.events.emit('status', { messageId, status: 'delivered' } satisfies StatusUpdate));
   }
 }
+
+/** Accounts of kind `dry-run`: added by phone, never linked, always open. */
+export const dryRunDriver: TransportDriver = {
+  kind: 'dry-run',
+  open: (account, context) => new DryRunTransport(account.id, account.phone, context.store.dryRun, context.now),
+};

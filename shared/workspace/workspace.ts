@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { type AccountConnection, AccountRuntime, type BaileysAccountsOptions, type LinkOptions } from '../accounts/account-runtime';
+import { type AccountConnection, AccountRuntime, type LinkOptions } from '../accounts/account-runtime';
+import { baileysDriver, type BaileysAccountsOptions } from '../transport/baileys/driver';
+import { dryRunDriver } from '../transport/dry-run';
+import { driverRegistry } from '../transport/driver';
 import { checkAttachedFile, type AttachedFileInput } from '../attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from '../attachments/types';
 import { errorBody, successBody } from '../contract/responses';
@@ -23,7 +26,8 @@ import { newWebhookToken, WebhookSecret } from '../webhook/token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
 import { fillLinkToken, LinkPages } from '../linking/link-pages';
 
-export type { AccountConnection, BaileysAccountsOptions, LinkOptions } from '../accounts/account-runtime';
+export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
+export type { BaileysAccountsOptions } from '../transport/baileys/driver';
 
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
@@ -123,8 +127,11 @@ export class Workspace {
         refundDelayMs: options.quota?.refundDelayMs ?? 0,
       },
       downloadPolicy: this.downloadPolicy,
+      // The account kinds this workspace can open; a new transport adds its driver here.
+      drivers: driverRegistry([dryRunDriver, baileysDriver(options.baileys)]),
       openTransport: options.openTransport,
-      baileys: options.baileys,
+      loggedOutTtlMs: options.baileys?.loggedOutTtlMs,
+      clock: options.baileys?.clock,
       connectAccounts: options.connectAccounts !== false,
       now: this.now,
       random: this.random,
