@@ -126,6 +126,7 @@ export class AccountDispatcher {
   private async deliver(message: OutboxMessage): Promise<() => Promise<void>> {
     const { transport } = this.deps;
     let jid: string | undefined;
+    let providerId: string | null = null;
     try {
       // The download and the number lookup happen while the pause runs, so they never stretch it. One
       // lookup per message, right after the previous send, is itself spaced by the gaps.
@@ -135,17 +136,18 @@ export class AccountDispatcher {
       if (!(await this.pace())) {
         return () => this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
       }
-      if (file) {
-        await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id);
-      } else {
-        await transport.sendText(jid, message.text ?? '', message.id);
-      }
+      const handedOver = file
+        ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id)
+        : await transport.sendText(jid, message.text ?? '', message.id);
+      // Kept only where the provider's id differs from ours, so that its receipts find the message.
+      providerId = handedOver && handedOver !== message.id ? handedOver : null;
     } catch (error) {
       return () => this.handleFailure(message, error);
     }
     const sentTo = jid;
+    const sentAs = providerId;
     return async () => {
-      if (await this.deps.outbox.markSent(message.id, sentTo, this.deps.now())) this.emit(message, 'sent', null);
+      if (await this.deps.outbox.markSent(message.id, sentTo, this.deps.now(), sentAs)) this.emit(message, 'sent', null);
     };
   }
 
@@ -234,7 +236,10 @@ export class AccountDispatcher {
 
   /** Receipts and error acknowledgements that the phone sends back for our messages. */
   private async track(update: StatusUpdate): Promise<void> {
-    const message = await this.deps.outbox.get(update.messageId);
+    // Receipts name the message by the provider's id: ours for Baileys, its own for a provider that assigns one.
+    const message =
+      (await this.deps.outbox.get(update.messageId)) ??
+      (await this.deps.outbox.idForProviderId(update.messageId).then((id) => (id === undefined ? undefined : this.deps.outbox.get(id))));
     if (!message) return;
     if (update.status === 'failed') {
       await this.fail(message, update.reason);

@@ -124,8 +124,13 @@ export interface OutboxRepository {
   claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined>;
   /** When the account's earliest queued message becomes due, if it has any. */
   nextDueAt(accountId: string): Promise<number | undefined>;
-  /** Records the hand-over to WhatsApp; false when a receipt already moved the message further. */
-  markSent(id: string, jid: string, now: number): Promise<boolean>;
+  /**
+   * Records the hand-over to WhatsApp, with the provider's own id for the message when it has one;
+   * false when a receipt already moved the message further.
+   */
+  markSent(id: string, jid: string, now: number, providerId?: string | null): Promise<boolean>;
+  /** Our id of the message the provider knows as `providerId` (see markSent), if any. */
+  idForProviderId(providerId: string): Promise<string | undefined>;
   /** Back to `queued` after a transient failure, not before `notBefore`. */
   requeue(id: string, notBefore: number, detail: string, now: number): Promise<void>;
   /**

@@ -9,6 +9,9 @@ export interface OutgoingMedia {
   readonly fileName: string;
 }
 
+/** The id a provider gave a message we sent, kept beside ours to match its receipts. */
+export type ProviderMessageId = string;
+
 export type PhoneLookup = { readonly onWhatsApp: true; readonly jid: string } | { readonly onWhatsApp: false };
 
 /** A receipt or an error acknowledgement for a message we sent. */
@@ -28,9 +31,14 @@ export interface Transport {
   isReady(): boolean;
   /** The real JID of a phone number (digits), or that it is not on WhatsApp. */
   resolvePhone(digits: string): Promise<PhoneLookup>;
-  /** Sends with our id; resolves once handed to WhatsApp (not delivered). Throws TransportError. */
-  sendText(jid: string, text: string, messageId: string): Promise<void>;
-  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void>;
+  /**
+   * Sends with our id; resolves once handed to WhatsApp (not delivered), with the provider's id for the
+   * message where the provider assigns its own (the Cloud API's wamid), else nothing (Baileys sends
+   * with ours). Throws TransportError.
+   */
+  sendText(jid: string, text: string, messageId: string): Promise<ProviderMessageId | void>;
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<ProviderMessageId | void>;
+  /** Receipts and error acks, naming the message by the provider's id (ours where it has none of its own). */
   onStatus(listener: (update: StatusUpdate) => void): () => void;
   onStateChange(listener: (state: AccountState) => void): () => void;
   close(): Promise<void>;

@@ -189,6 +189,25 @@ describe('AccountDispatcher', () => {
     expect((await store.outbox.history(read.id)).map((event) => event.status)).toEqual(['queued', 'sending', 'sent', 'read']);
   });
 
+  it("matches receipts by the provider's own id where the transport assigns one, keeping ours for the message", async () => {
+    transport.providerIdFor = (id) => `wamid.${id}`;
+    const delivered = textMessage();
+    const refused = textMessage();
+    await queue(delivered, refused);
+    start();
+    await until(async () => (await statusOf(refused.id)) === 'sent');
+    expect(await store.outbox.idForProviderId(`wamid.${delivered.id}`)).toBe(delivered.id);
+    transport.emitStatus({ messageId: `wamid.${delivered.id}`, status: 'delivered' });
+    transport.emitStatus({ messageId: `wamid.${refused.id}`, status: 'failed', reason: 'Outside the 24-hour window a template is required' });
+    transport.emitStatus({ messageId: 'wamid.unknown', status: 'read' });
+    await until(async () => (await statusOf(delivered.id)) === 'delivered' && (await statusOf(refused.id)) === 'failed');
+    expect(changes.filter((change) => change.status === 'delivered' || change.status === 'failed').map((change) => [change.messageId, change.status])).toEqual([
+      [delivered.id, 'delivered'],
+      [refused.id, 'failed'],
+    ]);
+    expect(await store.outbox.idForProviderId('wamid.unknown')).toBeUndefined();
+  });
+
   it('holds sends while the hourly cap is reached', async () => {
     const messages = Array.from({ length: 3 }, () => textMessage());
     await queue(...messages);

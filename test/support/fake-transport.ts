@@ -21,6 +21,8 @@ export class FakeTransport implements Transport {
   readonly notOnWhatsApp = new Set<string>();
   /** Called before each send; throw from it to make that send fail. */
   beforeSend: (messageId: string) => void = () => undefined;
+  /** A provider that assigns its own ids (as the Cloud API does) answers each send with this id. */
+  providerIdFor: ((messageId: string) => string) | undefined;
   private readonly events = new EventEmitter();
 
   isReady(): boolean {
@@ -36,14 +38,16 @@ export class FakeTransport implements Transport {
     return this.notOnWhatsApp.has(digits) ? { onWhatsApp: false } : { onWhatsApp: true, jid: `${digits}@s.whatsapp.net` };
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<void> {
+  async sendText(jid: string, text: string, messageId: string): Promise<string | void> {
     this.beforeSend(messageId);
     this.sent.push({ messageId, jid, text, at: performance.now() });
+    return this.providerIdFor?.(messageId);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<string | void> {
     this.beforeSend(messageId);
     this.sent.push({ messageId, jid, media, at: performance.now() });
+    return this.providerIdFor?.(messageId);
   }
 
   emitStatus(update: StatusUpdate): void {

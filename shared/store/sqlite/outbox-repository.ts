@@ -28,6 +28,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly dueAt: StatementSync;
   private readonly setSent: StatementSync;
   private readonly setJid: StatementSync;
+  private readonly selectByProviderId: StatementSync;
   private readonly setQueued: StatementSync;
   private readonly delaySiblings: StatementSync;
   private readonly setFailed: StatementSync;
@@ -77,10 +78,13 @@ export class SqliteOutboxRepository implements OutboxRepository {
       `SELECT min(not_before) AS due FROM messages WHERE account_id = ? AND status = 'queued'`,
     );
     this.setSent = db.prepare(
-      `UPDATE messages SET status = 'sent', jid = $jid, sent_at = $now, updated_at = $now
+      `UPDATE messages SET status = 'sent', jid = $jid, provider_id = $providerId, sent_at = $now, updated_at = $now
        WHERE id = $id AND status = 'sending'`,
     );
-    this.setJid = db.prepare('UPDATE messages SET jid = $jid, sent_at = coalesce(sent_at, $now) WHERE id = $id');
+    this.setJid = db.prepare(
+      'UPDATE messages SET jid = $jid, provider_id = coalesce($providerId, provider_id), sent_at = coalesce(sent_at, $now) WHERE id = $id',
+    );
+    this.selectByProviderId = db.prepare('SELECT id FROM messages WHERE provider_id = ?');
     this.setQueued = db.prepare(
       `UPDATE messages SET status = 'queued', not_before = $notBefore, updated_at = $now
        WHERE id = $id AND status = 'sending' RETURNING request_id, seq`,
@@ -194,19 +198,24 @@ export class SqliteOutboxRepository implements OutboxRepository {
     return due ?? undefined;
   }
 
-  async markSent(id: string, jid: string, now: number): Promise<boolean> {
+  async markSent(id: string, jid: string, now: number, providerId: string | null = null): Promise<boolean> {
     this.settle();
     return inTransaction(this.db, () => {
       // Sent bytes are WhatsApp's now: a resend request is served from the connection, not from here.
       this.dropAttachment.run(id);
-      if (this.setSent.run({ id, jid, now }).changes > 0) {
+      if (this.setSent.run({ id, jid, now, providerId }).changes > 0) {
         this.addEvent.run(id, 'sent', now, null);
         return true;
       }
       // A receipt overtook the send's own confirmation: the status is already further along.
-      this.setJid.run({ id, jid, now });
+      this.setJid.run({ id, jid, now, providerId });
       return false;
     });
+  }
+
+  async idForProviderId(providerId: string): Promise<string | undefined> {
+    this.settle();
+    return (this.selectByProviderId.get(providerId) as { id: string } | undefined)?.id;
   }
 
   async requeue(id: string, notBefore: number, detail: string, now: number): Promise<void> {

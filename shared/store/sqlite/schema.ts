@@ -177,4 +177,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (flow_id, node_id)
   );
   `,
+  `
+  -- The provider's own id of a message we sent, where it assigns one (the Cloud API's wamid; Baileys sends
+  -- with ours, so this stays null and the index holds nothing for it): receipts name messages by it.
+  ALTER TABLE messages ADD COLUMN provider_id TEXT;
+  CREATE UNIQUE INDEX messages_provider ON messages (provider_id) WHERE provider_id IS NOT NULL;
+  `,
 ];
