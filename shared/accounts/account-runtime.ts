@@ -10,6 +10,7 @@ import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
 import { realClock, type Clock } from '../transport/baileys/timeouts';
 import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
 import { TransportError, type Transport } from '../transport/types';
+import { OwnershipKeeper } from './ownership-keeper';
 
 export interface LinkOptions {
   /** Link by pairing code for this phone (international format) instead of by QR. */
@@ -41,6 +42,8 @@ export interface AccountRuntimeDeps {
   readonly clock: Clock | undefined;
   /** False when this process must not open sockets (a command-line link beside a running engine). */
   readonly connectAccounts: boolean;
+  /** This workspace's id as an account owner (see OwnershipRepository); unique per open workspace. */
+  readonly owner: string;
   readonly now: () => number;
   readonly random: () => number;
   readonly randomBytes: (size: number) => Buffer;
@@ -60,6 +63,7 @@ export class AccountRuntime {
   private readonly addingDryRun = new Map<string, Promise<Account>>();
   private readonly transports = new Map<string, Transport>();
   private readonly expiry: LoggedOutExpiry;
+  private readonly ownership: OwnershipKeeper;
   private readonly links = new Set<LinkAttempt>();
   private readonly unwatchState = new Map<string, () => void>();
   private readonly now: () => number;
@@ -69,6 +73,13 @@ export class AccountRuntime {
 
   constructor(private readonly deps: AccountRuntimeDeps) {
     this.now = deps.now;
+    this.ownership = new OwnershipKeeper({
+      ownership: deps.store.ownership,
+      owner: deps.owner,
+      now: deps.now,
+      lost: (accountId) => void this.ownershipLost(accountId),
+      reportError: deps.reportError,
+    });
     this.expiry = new LoggedOutExpiry({
       outbox: deps.store.outbox,
       ttlMs: deps.loggedOutTtlMs ?? DEFAULT_LOGGED_OUT_TTL_MS,
@@ -88,7 +99,7 @@ export class AccountRuntime {
   /** Loads the accounts and, unless told not to, connects each one. */
   async start(): Promise<void> {
     this.accountList = await this.deps.store.accounts.list();
-    if (this.deps.connectAccounts) for (const account of this.accountList) this.connect(account);
+    if (this.deps.connectAccounts) await Promise.all(this.accountList.map((account) => this.connect(account)));
   }
 
   get list(): readonly Account[] {
@@ -119,7 +130,7 @@ export class AccountRuntime {
     const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
     await this.deps.store.accounts.put(account);
     this.accountList = await this.deps.store.accounts.list();
-    this.connect(account);
+    await this.connect(account);
     return account;
   }
 
@@ -218,15 +229,27 @@ export class AccountRuntime {
     };
     this.expiry.unwatch(id);
     await this.updateAccount(account);
-    if (this.deps.connectAccounts && !this.closed) this.connect(account);
+    if (this.deps.connectAccounts && !this.closed) await this.connect(account);
     return account;
   }
 
-  private connect(account: Account): void {
+  /**
+   * Opens the account's connection and sending, once this workspace holds the account: messages a
+   * crash left in flight go back to the queue first, with their ids. An account held elsewhere stays
+   * unconnected here.
+   */
+  private async connect(account: Account): Promise<void> {
+    if (!(await this.ownership.acquire(account.id))) return;
+    await this.deps.store.outbox.recoverInFlight(this.now(), account.id);
+    if (this.closed || this.dispatchers.has(account.id) || !this.accountList.some((candidate) => candidate.id === account.id)) {
+      if (!this.dispatchers.has(account.id)) await this.ownership.release(account.id);
+      return;
+    }
     const transport = this.open(account);
     const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
       outbox: this.deps.store.outbox,
       transport,
+      owner: this.ownership.owner,
       download: (url, fileName) => downloadAttachment(url, fileName, this.deps.downloadPolicy),
       loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
       now: this.now,
@@ -267,6 +290,14 @@ export class AccountRuntime {
     await this.transports.get(id)?.close();
     this.dispatchers.delete(id);
     this.transports.delete(id);
+    await this.ownership.release(id);
+  }
+
+  /** Another owner may take the account: stop its sending and close its connection now. */
+  private async ownershipLost(accountId: string): Promise<void> {
+    await this.disconnect(accountId).catch((error: unknown) => this.deps.reportError(error));
+    const connection = this.connection(accountId);
+    if (connection && !this.closed) this.deps.emitAccount(connection);
   }
 
   /** Persists what a connection learns: phone and connect time when it opens, inactive when logged out. */
@@ -316,6 +347,8 @@ export class AccountRuntime {
     await Promise.all([...this.transports.values()].map((transport) => transport.close()));
     this.dispatchers.clear();
     this.transports.clear();
+    // Only once every connection is closed may another process open one.
+    await this.ownership.close();
     // An account update a connection started must land before the store closes.
     await this.accountWrites;
   }

@@ -19,6 +19,8 @@ export interface DispatchOptions {
 export interface DispatchDeps {
   readonly outbox: OutboxRepository;
   readonly transport: Transport;
+  /** The workspace's owner id: a claim happens only while it holds the account (see OwnershipRepository). */
+  readonly owner?: string;
   readonly download: (url: string, fileName: string) => Promise<DownloadedFile>;
   /** The bytes of a file an engine attached, stored with the message. */
   readonly loadAttachment: (messageId: string, fileName: string) => Promise<DownloadedFile>;
@@ -112,7 +114,7 @@ export class AccountDispatcher {
       this.wakeIn(wait);
       return 'blocked';
     }
-    const message = await this.deps.outbox.claimNext(this.accountId, now);
+    const message = await this.deps.outbox.claimNext(this.accountId, now, this.deps.owner);
     if (!message) {
       await this.wakeWhenDue();
       return 'idle';

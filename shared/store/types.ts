@@ -33,6 +33,7 @@ export interface WorkspaceStore {
   readonly auth: AuthStateRepository;
   readonly feed: FeedRepository;
   readonly webhookUrls: WebhookUrlRepository;
+  readonly ownership: OwnershipRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -56,6 +57,22 @@ export interface WebhookUrlRepository {
   withdraw(flowId: string, nodeId: string, urlTemplate: string): Promise<void>;
   /** Every recorded entry point, oldest first. */
   list(): Promise<(PublishedWebhook & { readonly publishedAt: number })[]>;
+}
+
+/**
+ * Which process holds each account's connection and sends its queue: WhatsApp allows one socket per
+ * linked device, so at most one owner at a time. A hold lasts `ttlMs` unless renewed; an owner whose
+ * renewal fails must stop sending and close its connection before the hold runs out.
+ */
+export interface OwnershipRepository {
+  /** Takes the account for `owner` unless another owner holds it unexpired; true when `owner` holds it now. */
+  acquire(accountId: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Extends `owner`'s hold; false when it no longer holds the account. */
+  renew(accountId: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Lets the account go (a closing workspace, a removed account) so another owner may take it at once. */
+  release(accountId: string, owner: string): Promise<void>;
+  /** Who holds the account now, if anyone. */
+  ownerOf(accountId: string, now: number): Promise<string | undefined>;
 }
 
 export interface AccountRepository {
@@ -120,8 +137,11 @@ export type AcceptOutcome =
   | { readonly accepted: false; readonly available: number; readonly needed: number };
 
 export interface OutboxRepository {
-  /** The oldest queued message of the account that is due, moved to `sending` in the same step. */
-  claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined>;
+  /**
+   * The oldest queued message of the account that is due, moved to `sending` in the same step; nothing
+   * when `owner` is given and does not hold the account (see OwnershipRepository).
+   */
+  claimNext(accountId: string, now: number, owner?: string): Promise<OutboxMessage | undefined>;
   /** When the account's earliest queued message becomes due, if it has any. */
   nextDueAt(accountId: string): Promise<number | undefined>;
   /**
@@ -143,8 +163,11 @@ export interface OutboxRepository {
    * `sending` also proves it sent. Returns whether it changed.
    */
   markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean>;
-  /** After a crash, messages left in `sending` go back to `queued`, keeping their ids. */
-  recoverInFlight(now: number): Promise<number>;
+  /**
+   * After a crash, messages left in `sending` go back to `queued`, keeping their ids: those of one
+   * account (its new owner does this on taking it), or of every account.
+   */
+  recoverInFlight(now: number, accountId?: string): Promise<number>;
   get(id: string): Promise<OutboxMessage | undefined>;
   /** The bytes of a message's attached file, until it is sent or fails. */
   attachment(id: string): Promise<StoredAttachment | undefined>;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { type AccountConnection, AccountRuntime, type LinkOptions } from '../accounts/account-runtime';
 import { baileysDriver, type BaileysAccountsOptions } from '../transport/baileys/driver';
 import { dryRunDriver } from '../transport/dry-run';
@@ -133,6 +134,7 @@ export class Workspace {
       loggedOutTtlMs: options.baileys?.loggedOutTtlMs,
       clock: options.baileys?.clock,
       connectAccounts: options.connectAccounts !== false,
+      owner: `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`,
       now: this.now,
       random: this.random,
       randomBytes: this.randomBytes,
@@ -160,7 +162,7 @@ export class Workspace {
 
   private async start(): Promise<void> {
     this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
-    await this.store.outbox.recoverInFlight(this.now());
+    // Each account's messages left in flight are recovered by the workspace that takes it (see AccountRuntime).
     await this.runtime.start();
     this.events.on('message', (change: MessageChange) => void this.recordOutcome(change));
   }

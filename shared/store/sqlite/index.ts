@@ -9,6 +9,7 @@ import { SqliteDryRunRepository } from './dry-run-repository';
 import { SqliteFeedRepository } from './feed-repository';
 import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
+import { SqliteOwnershipRepository } from './ownership-repository';
 import { SqliteQuotaRepository } from './quota-repository';
 import { SqliteWebhookRepository } from './webhook-repository';
 import { SqliteWebhookUrlRepository } from './webhook-url-repository';
@@ -27,6 +28,7 @@ export class SqliteStore implements WorkspaceStore {
   readonly auth: SqliteAuthRepository;
   readonly feed: SqliteFeedRepository;
   readonly webhookUrls: SqliteWebhookUrlRepository;
+  readonly ownership = new SqliteOwnershipRepository();
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
@@ -38,7 +40,7 @@ export class SqliteStore implements WorkspaceStore {
     this.webhook = new SqliteWebhookRepository(this.db);
     this.accounts = new SqliteAccountRepository(this.db);
     this.chats = new SqliteChatRepository(this.db);
-    this.outbox = new SqliteOutboxRepository(this.db, settle);
+    this.outbox = new SqliteOutboxRepository(this.db, settle, (accountId, now) => this.ownership.holderAt(accountId, now));
     this.quota = new SqliteQuotaRepository(this.db, settle);
     this.attempts = new SqliteAttemptRepository(this.db, settle);
     this.dryRun = new SqliteDryRunRepository(this.db);

@@ -36,6 +36,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly setReceipt: StatementSync;
   private readonly selectStatus: StatementSync;
   private readonly recover: StatementSync;
+  private readonly recoverAccount: StatementSync;
   private readonly selectOne: StatementSync;
   private readonly selectByRequest: StatementSync;
   private readonly selectHistory: StatementSync;
@@ -57,6 +58,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
   constructor(
     private readonly db: DatabaseSync,
     private readonly settle: () => void,
+    /** Who holds an account now (the store's ownership), checked before a claim. */
+    private readonly holderOf: (accountId: string, now: number) => string | undefined = () => undefined,
   ) {
     this.insertAttachment = db.prepare('INSERT INTO attachments (message_id, data, mimetype) VALUES (?, ?, ?)');
     this.selectAttachment = db.prepare('SELECT message_id, data, mimetype FROM attachments WHERE message_id = ?');
@@ -111,6 +114,9 @@ export class SqliteOutboxRepository implements OutboxRepository {
        UPDATE messages SET status = 'queued', updated_at = $now
        WHERE seq IN (SELECT m.seq FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status = 'sending')
        RETURNING id`,
+    );
+    this.recoverAccount = db.prepare(
+      `UPDATE messages SET status = 'queued', updated_at = $now WHERE account_id = $accountId AND status = 'sending' RETURNING id`,
     );
     this.selectOne = db.prepare('SELECT * FROM messages WHERE id = ?');
     this.selectByRequest = db.prepare(
@@ -182,7 +188,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
     return row && { messageId: row.message_id, data: Buffer.from(row.data), mimetype: row.mimetype };
   }
 
-  async claimNext(accountId: string, now: number): Promise<OutboxMessage | undefined> {
+  async claimNext(accountId: string, now: number, owner?: string): Promise<OutboxMessage | undefined> {
+    if (owner !== undefined && this.holderOf(accountId, now) !== owner) return undefined;
     this.settle();
     return inTransaction(this.db, () => {
       const row = this.claim.get({ accountId, now }) as MessageRow | undefined;
@@ -254,10 +261,10 @@ export class SqliteOutboxRepository implements OutboxRepository {
     });
   }
 
-  async recoverInFlight(now: number): Promise<number> {
+  async recoverInFlight(now: number, accountId?: string): Promise<number> {
     this.settle();
     return inTransaction(this.db, () => {
-      const rows = this.recover.all({ now }) as unknown as { id: string }[];
+      const rows = (accountId === undefined ? this.recover.all({ now }) : this.recoverAccount.all({ now, accountId })) as unknown as { id: string }[];
       for (const { id } of rows) this.addEvent.run(id, 'queued', now, 'recovered after a restart');
       return rows.length;
     });

@@ -1,0 +1,77 @@
+import type { OwnershipRepository } from '../store/types';
+
+/** How long a hold lasts without renewal, and how often it is renewed (three chances before it runs out). */
+export const OWNERSHIP_TTL_MS = 30_000;
+export const OWNERSHIP_RENEW_MS = 10_000;
+
+export interface OwnershipKeeperDeps {
+  readonly ownership: OwnershipRepository;
+  readonly owner: string;
+  readonly now: () => number;
+  /** The hold on the account was lost (the store said no, or could not be reached before it ran out). */
+  readonly lost: (accountId: string) => void;
+  readonly reportError: (error: unknown) => void;
+}
+
+/**
+ * Keeps this workspace's holds on its accounts: takes one before an account's connection opens,
+ * renews every hold on a timer, and says when one is lost so that account stops sending and closes
+ * its connection before another process may open one.
+ */
+export class OwnershipKeeper {
+  private readonly held = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: OwnershipKeeperDeps) {
+    this.timer = setInterval(() => void this.renewAll(), OWNERSHIP_RENEW_MS);
+    // Renewing alone never keeps a process alive: whoever hosts the workspace does.
+    this.timer.unref();
+  }
+
+  get owner(): string {
+    return this.deps.owner;
+  }
+
+  async acquire(accountId: string): Promise<boolean> {
+    const now = this.deps.now();
+    if (!(await this.deps.ownership.acquire(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS))) return false;
+    this.held.set(accountId, now + OWNERSHIP_TTL_MS);
+    return true;
+  }
+
+  async release(accountId: string): Promise<void> {
+    if (!this.held.delete(accountId)) return;
+    await this.deps.ownership.release(accountId, this.deps.owner);
+  }
+
+  /** Renews every hold; one that the store refuses, or that runs out while the store fails, is lost. */
+  async renewAll(): Promise<void> {
+    for (const [accountId, until] of [...this.held]) {
+      const now = this.deps.now();
+      let renewed: boolean;
+      try {
+        renewed = await this.deps.ownership.renew(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS);
+      } catch (error) {
+        this.deps.reportError(error);
+        // Unreachable store: keep sending only while the hold surely lasts (one renewal period of margin).
+        renewed = false;
+        if (until - now > OWNERSHIP_RENEW_MS) continue;
+      }
+      if (!this.held.has(accountId)) continue;
+      if (renewed) {
+        this.held.set(accountId, now + OWNERSHIP_TTL_MS);
+      } else {
+        this.held.delete(accountId);
+        this.deps.lost(accountId);
+      }
+    }
+  }
+
+  /** Stops renewing and lets every account go. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    const accounts = [...this.held.keys()];
+    this.held.clear();
+    await Promise.all(accounts.map((accountId) => this.deps.ownership.release(accountId, this.deps.owner).catch(this.deps.reportError)));
+  }
+}
