@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { normalizePhone } from '../contract/phone';
 import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
@@ -34,12 +33,6 @@ export const DEFAULT_SETTINGS = {
   gapMaxSeconds: 2.5,
   allowPrivateFileUrls: false,
 } as const;
-
-/** Where a workspace's SQLite file lives under an engine's data folder. */
-export function storePathFor(dataDir: string, workspaceName: string): string {
-  const safe = workspaceName.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '') || 'workspace';
-  return join(dataDir, 'whatsapp', `${safe}.sqlite`);
-}
 
 type Raw = Readonly<Record<string, unknown>>;
 

@@ -1,4 +1,5 @@
-import { parseWorkspaceSettings, storePathFor } from '../../shared/hosting/settings';
+import { parseWorkspaceSettings } from '../../shared/hosting/settings';
+import { storePathFor } from '../../shared/hosting/storage-paths';
 
 describe('workspace settings', () => {
   it('fills defaults for empty editor fields', () => {
