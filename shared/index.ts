@@ -44,11 +44,11 @@ export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
 export {
   parseWorkspaceSettings,
   workspaceOptionsFor,
-  ensureDryRunAccounts,
   DEFAULT_SETTINGS,
   type WorkspaceSettings,
 } from './hosting/settings';
 export { storePathFor } from './hosting/storage-paths';
+export { ensureDryRunAccounts } from './hosting/dry-run-seeding';
 export { LingeringLeases } from './hosting/lingering-leases';
 export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send-from-flow';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './hosting/link-session';

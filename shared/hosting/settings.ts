@@ -2,7 +2,7 @@ import { normalizePhone } from '../contract/phone';
 import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
 import { SqliteStore } from '../store/sqlite';
-import type { Workspace, WorkspaceOptions } from '../workspace/workspace';
+import type { WorkspaceOptions } from '../workspace/workspace';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):
@@ -147,11 +147,4 @@ function dryRunPhones(raw: Raw): string[] {
       }
       return phone.digits;
     });
-}
-
-/** Adds a dry-run account for every configured phone that has none yet (safe to call on every deploy). */
-export async function ensureDryRunAccounts(workspace: Workspace, phones: readonly string[]): Promise<void> {
-  for (const phone of phones) {
-    if (!workspace.accounts().some((account) => account.phone === phone)) await workspace.addDryRunAccount(phone, 'dry run');
-  }
 }
