@@ -1,8 +1,6 @@
 import { normalizePhone } from '../contract/phone';
 import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
-import { SqliteStore } from '../store/sqlite';
-import type { WorkspaceOptions } from '../workspace/workspace';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):
@@ -67,36 +65,6 @@ export function parseWorkspaceSettings(raw: Raw, storePath: string): Result<Work
     if (isRejection(error)) return fail(error);
     throw error;
   }
-}
-
-/**
- * Test and diagnostic hook, read here only: when set, linked (Baileys) accounts connect to this WebSocket
- * URL instead of WhatsApp's (e.g. a local fake WhatsApp Web server such as @openclaw/crabline). Not an
- * editor setting: a real deployment never sets it.
- */
-export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
-
-/** The core's options for these settings, on the embedded SQLite store. */
-export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
-  const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
-  return {
-    store: new SqliteStore({ path: settings.storePath }),
-    quota: {
-      period: settings.quotaPeriod,
-      allowance: settings.quotaAllowance,
-      refundDelayMs: settings.refundDelayMinutes * 60_000,
-    },
-    pacing: {
-      gap: { minMs: settings.gapMinSeconds * 1000, maxMs: settings.gapMaxSeconds * 1000 },
-      caps: {
-        ...(settings.capPerHour === undefined ? {} : { perHour: settings.capPerHour }),
-        ...(settings.capPerDay === undefined ? {} : { perDay: settings.capPerDay }),
-      },
-    },
-    download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
-    ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
-    ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
-  };
 }
 
 function isRejection(value: unknown): value is ReturnType<typeof reject> {
