@@ -1,6 +1,6 @@
-import { SqliteStore } from '../store/sqlite';
 import type { WorkspaceOptions } from '../workspace/workspace';
 import type { WorkspaceSettings } from './settings';
+import { openStoreFor } from './store-factory';
 
 /**
  * Test and diagnostic hook, read here only: when set, linked (Baileys) accounts connect to this WebSocket
@@ -9,11 +9,11 @@ import type { WorkspaceSettings } from './settings';
  */
 export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
 
-/** The core's options for these settings, on the embedded SQLite store. */
+/** The core's options for these settings, on the store they name (today always the embedded SQLite file). */
 export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
   const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
   return {
-    store: new SqliteStore({ path: settings.storePath }),
+    store: openStoreFor(settings),
     quota: {
       period: settings.quotaPeriod,
       allowance: settings.quotaAllowance,
