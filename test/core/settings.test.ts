@@ -63,6 +63,18 @@ describe('workspace settings', () => {
     expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
   });
 
+  it('names only the first wrong setting when several are wrong, always in the same order', () => {
+    const named = (raw: Record<string, string>) => {
+      const parsed = parseWorkspaceSettings(raw, '/x');
+      return parsed.ok ? 'nothing' : parsed.rejection.field;
+    };
+    const wrong = { dryRunPhones: '12', quotaAllowance: '-1', capPerDay: '0', gapMaxSeconds: 'x' };
+    expect(named(wrong)).toBe('gapMaxSeconds');
+    expect(named({ ...wrong, gapMaxSeconds: '' })).toBe('capPerDay');
+    expect(named({ ...wrong, gapMaxSeconds: '', capPerDay: '' })).toBe('quotaAllowance');
+    expect(named({ ...wrong, gapMaxSeconds: '', capPerDay: '', quotaAllowance: '' })).toBe('dryRunPhones');
+  });
+
   it('keeps store files under the data folder whatever the workspace is called', () => {
     expect(storePathFor('/data', 'Sales team')).toBe('/data/whatsapp/Sales-team.sqlite');
     expect(storePathFor('/data', '../../etc/passwd')).toBe('/data/whatsapp/etc-passwd.sqlite');
