@@ -41,14 +41,10 @@ export { REPORTED_STATUSES, acceptedPayload, fedPayload, lifecyclePayload, type 
 export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';
 export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type TypingPolicy, type ConnectionInfo } from './transport/baileys/connection';
 export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
-export {
-  parseWorkspaceSettings,
-  workspaceOptionsFor,
-  storePathFor,
-  ensureDryRunAccounts,
-  DEFAULT_SETTINGS,
-  type WorkspaceSettings,
-} from './hosting/settings';
+export { parseWorkspaceSettings, DEFAULT_SETTINGS, type WorkspaceSettings } from './hosting/settings';
+export { workspaceOptionsFor } from './hosting/workspace-options';
+export { storePathFor } from './hosting/storage-paths';
+export { ensureDryRunAccounts } from './hosting/dry-run-seeding';
 export { LingeringLeases } from './hosting/lingering-leases';
 export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send-from-flow';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './hosting/link-session';

@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { normalizePhone } from '../contract/phone';
 import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
-import { SqliteStore } from '../store/sqlite';
-import type { Workspace, WorkspaceOptions } from '../workspace/workspace';
+import { blank, flag, numberOr, optionalNumber, optionalText, type RawSettings } from './setting-fields';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):
@@ -35,130 +33,82 @@ export const DEFAULT_SETTINGS = {
   allowPrivateFileUrls: false,
 } as const;
 
-/** Where a workspace's SQLite file lives under an engine's data folder. */
-export function storePathFor(dataDir: string, workspaceName: string): string {
-  const safe = workspaceName.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '') || 'workspace';
-  return join(dataDir, 'whatsapp', `${safe}.sqlite`);
-}
-
-type Raw = Readonly<Record<string, unknown>>;
-
-/** Reads raw editor values (strings or numbers; empty means default) into settings, or says what is wrong. */
-export function parseWorkspaceSettings(raw: Raw, storePath: string): Result<WorkspaceSettings> {
-  try {
-    const gapMinSeconds = number(raw, 'gapMinSeconds', DEFAULT_SETTINGS.gapMinSeconds, 0, 3600);
-    const gapMaxSeconds = number(raw, 'gapMaxSeconds', DEFAULT_SETTINGS.gapMaxSeconds, 0, 3600);
-    if (gapMaxSeconds < gapMinSeconds) {
-      throw reject(400, `Setting "gapMaxSeconds" (${gapMaxSeconds}) must not be below "gapMinSeconds" (${gapMinSeconds}).`, 'gapMaxSeconds');
-    }
-    const capPerHour = optionalNumber(raw, 'capPerHour', 1, 1_000_000);
-    const capPerDay = optionalNumber(raw, 'capPerDay', 1, 10_000_000);
-    const initialToken = text(raw, 'initialToken');
-    if (initialToken !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(initialToken)) {
-      throw reject(400, 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".', 'initialToken');
-    }
-    return ok({
-      storePath,
-      quotaAllowance: number(raw, 'quotaAllowance', DEFAULT_SETTINGS.quotaAllowance, 0, 100_000_000),
-      quotaPeriod: period(raw),
-      refundDelayMinutes: number(raw, 'refundDelayMinutes', DEFAULT_SETTINGS.refundDelayMinutes, 0, 60 * 24 * 31),
-      gapMinSeconds,
-      gapMaxSeconds,
-      ...(capPerHour === undefined ? {} : { capPerHour }),
-      ...(capPerDay === undefined ? {} : { capPerDay }),
-      allowPrivateFileUrls: raw.allowPrivateFileUrls === true || raw.allowPrivateFileUrls === 'true',
-      dryRunPhones: dryRunPhones(raw),
-      ...(initialToken === undefined ? {} : { initialToken }),
-    });
-  } catch (error) {
-    if (isRejection(error)) return fail(error);
-    throw error;
-  }
-}
-
 /**
- * Test and diagnostic hook, read here only: when set, linked (Baileys) accounts connect to this WebSocket
- * URL instead of WhatsApp's (e.g. a local fake WhatsApp Web server such as @openclaw/crabline). Not an
- * editor setting: a real deployment never sets it.
+ * Reads raw editor values (strings or numbers; empty means default) into settings, or says what is wrong.
+ * Settings are read in a fixed order and the first wrong one is the one named, so a person fixing several
+ * mistakes sees them one at a time, always in the same order.
  */
-export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
-
-/** The core's options for these settings, on the embedded SQLite store. */
-export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
-  const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
-  return {
-    store: new SqliteStore({ path: settings.storePath }),
-    quota: {
-      period: settings.quotaPeriod,
-      allowance: settings.quotaAllowance,
-      refundDelayMs: settings.refundDelayMinutes * 60_000,
-    },
-    pacing: {
-      gap: { minMs: settings.gapMinSeconds * 1000, maxMs: settings.gapMaxSeconds * 1000 },
-      caps: {
-        ...(settings.capPerHour === undefined ? {} : { perHour: settings.capPerHour }),
-        ...(settings.capPerDay === undefined ? {} : { perDay: settings.capPerDay }),
-      },
-    },
-    download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
-    ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
-    ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
-  };
+export function parseWorkspaceSettings(raw: RawSettings, storePath: string): Result<WorkspaceSettings> {
+  const gap = gapRange(raw);
+  if (!gap.ok) return gap;
+  const capPerHour = optionalNumber(raw, 'capPerHour', 1, 1_000_000);
+  if (!capPerHour.ok) return capPerHour;
+  const capPerDay = optionalNumber(raw, 'capPerDay', 1, 10_000_000);
+  if (!capPerDay.ok) return capPerDay;
+  const initialToken = initialTokenSetting(raw);
+  if (!initialToken.ok) return initialToken;
+  const quotaAllowance = numberOr(raw, 'quotaAllowance', DEFAULT_SETTINGS.quotaAllowance, 0, 100_000_000);
+  if (!quotaAllowance.ok) return quotaAllowance;
+  const quotaPeriod = quotaPeriodSetting(raw);
+  if (!quotaPeriod.ok) return quotaPeriod;
+  const refundDelayMinutes = numberOr(raw, 'refundDelayMinutes', DEFAULT_SETTINGS.refundDelayMinutes, 0, 60 * 24 * 31);
+  if (!refundDelayMinutes.ok) return refundDelayMinutes;
+  const dryRunPhones = dryRunPhonesSetting(raw);
+  if (!dryRunPhones.ok) return dryRunPhones;
+  return ok({
+    storePath,
+    quotaAllowance: quotaAllowance.value,
+    quotaPeriod: quotaPeriod.value,
+    refundDelayMinutes: refundDelayMinutes.value,
+    gapMinSeconds: gap.value.minSeconds,
+    gapMaxSeconds: gap.value.maxSeconds,
+    ...(capPerHour.value === undefined ? {} : { capPerHour: capPerHour.value }),
+    ...(capPerDay.value === undefined ? {} : { capPerDay: capPerDay.value }),
+    allowPrivateFileUrls: flag(raw, 'allowPrivateFileUrls'),
+    dryRunPhones: dryRunPhones.value,
+    ...(initialToken.value === undefined ? {} : { initialToken: initialToken.value }),
+  });
 }
 
-function isRejection(value: unknown): value is ReturnType<typeof reject> {
-  return typeof value === 'object' && value !== null && 'status' in value && 'message' in value;
-}
-
-function blank(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-}
-
-function number(raw: Raw, key: string, fallback: number, min: number, max: number): number {
-  return optionalNumber(raw, key, min, max) ?? fallback;
-}
-
-function optionalNumber(raw: Raw, key: string, min: number, max: number): number | undefined {
-  const value = raw[key];
-  if (blank(value)) return undefined;
-  const parsed = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
-    throw reject(400, `Setting "${key}" must be a number from ${min} to ${max}; got ${JSON.stringify(value)}.`, key);
+/** The pause between two sends, each end from 0 to 3600 seconds, the longest not below the shortest. */
+function gapRange(raw: RawSettings): Result<{ readonly minSeconds: number; readonly maxSeconds: number }> {
+  const min = numberOr(raw, 'gapMinSeconds', DEFAULT_SETTINGS.gapMinSeconds, 0, 3600);
+  if (!min.ok) return min;
+  const max = numberOr(raw, 'gapMaxSeconds', DEFAULT_SETTINGS.gapMaxSeconds, 0, 3600);
+  if (!max.ok) return max;
+  if (max.value < min.value) {
+    return fail(reject(400, `Setting "gapMaxSeconds" (${max.value}) must not be below "gapMinSeconds" (${min.value}).`, 'gapMaxSeconds'));
   }
-  return parsed;
+  return ok({ minSeconds: min.value, maxSeconds: max.value });
 }
 
-function text(raw: Raw, key: string): string | undefined {
-  const value = raw[key];
-  return blank(value) ? undefined : String(value).trim();
+function initialTokenSetting(raw: RawSettings): Result<string | undefined> {
+  const token = optionalText(raw, 'initialToken');
+  if (token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
+    return fail(reject(400, 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".', 'initialToken'));
+  }
+  return ok(token);
 }
 
-function period(raw: Raw): QuotaPeriod {
+function quotaPeriodSetting(raw: RawSettings): Result<QuotaPeriod> {
   const value = raw.quotaPeriod;
-  if (blank(value)) return DEFAULT_SETTINGS.quotaPeriod;
-  if (value === 'none' || value === 'daily' || value === 'monthly') return value;
-  throw reject(400, `Setting "quotaPeriod" must be "none", "daily" or "monthly"; got ${JSON.stringify(value)}.`, 'quotaPeriod');
+  if (blank(value)) return ok(DEFAULT_SETTINGS.quotaPeriod);
+  if (value === 'none' || value === 'daily' || value === 'monthly') return ok(value);
+  return fail(reject(400, `Setting "quotaPeriod" must be "none", "daily" or "monthly"; got ${JSON.stringify(value)}.`, 'quotaPeriod'));
 }
 
-function dryRunPhones(raw: Raw): string[] {
+/** A list, or text separated by commas, semicolons or new lines; the first entry that is no phone is named. */
+function dryRunPhonesSetting(raw: RawSettings): Result<string[]> {
   const value = raw.dryRunPhones;
-  if (blank(value)) return [];
+  if (blank(value)) return ok([]);
   const entries = Array.isArray(value) ? value.map(String) : String(value).split(/[,;\n]/);
-  return entries
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const phone = normalizePhone(entry);
-      if (!phone.ok) {
-        throw reject(400, `Setting "dryRunPhones" has "${entry}", which is not a phone number in international format such as +14151231234.`, 'dryRunPhones');
-      }
-      return phone.digits;
-    });
-}
-
-/** Adds a dry-run account for every configured phone that has none yet (safe to call on every deploy). */
-export async function ensureDryRunAccounts(workspace: Workspace, phones: readonly string[]): Promise<void> {
-  for (const phone of phones) {
-    if (!workspace.accounts().some((account) => account.phone === phone)) await workspace.addDryRunAccount(phone, 'dry run');
+  const phones: string[] = [];
+  for (const entry of entries.map((each) => each.trim()).filter((each) => each !== '')) {
+    const phone = normalizePhone(entry);
+    if (!phone.ok) {
+      return fail(reject(400, `Setting "dryRunPhones" has "${entry}", which is not a phone number in international format such as +14151231234.`, 'dryRunPhones'));
+    }
+    phones.push(phone.digits);
   }
+  return ok(phones);
 }

@@ -1,4 +1,5 @@
-import { parseWorkspaceSettings, storePathFor } from '../../shared/hosting/settings';
+import { parseWorkspaceSettings } from '../../shared/hosting/settings';
+import { storePathFor } from '../../shared/hosting/storage-paths';
 
 describe('workspace settings', () => {
   it('fills defaults for empty editor fields', () => {
@@ -60,6 +61,18 @@ describe('workspace settings', () => {
     [{ initialToken: 'short' }, 'initialToken', 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".'],
   ])('refuses %j with a sentence naming the setting', (raw, field, message) => {
     expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
+  });
+
+  it('names only the first wrong setting when several are wrong, always in the same order', () => {
+    const named = (raw: Record<string, string>) => {
+      const parsed = parseWorkspaceSettings(raw, '/x');
+      return parsed.ok ? 'nothing' : parsed.rejection.field;
+    };
+    const wrong = { dryRunPhones: '12', quotaAllowance: '-1', capPerDay: '0', gapMaxSeconds: 'x' };
+    expect(named(wrong)).toBe('gapMaxSeconds');
+    expect(named({ ...wrong, gapMaxSeconds: '' })).toBe('capPerDay');
+    expect(named({ ...wrong, gapMaxSeconds: '', capPerDay: '' })).toBe('quotaAllowance');
+    expect(named({ ...wrong, gapMaxSeconds: '', capPerDay: '', quotaAllowance: '' })).toBe('dryRunPhones');
   });
 
   it('keeps store files under the data folder whatever the workspace is called', () => {

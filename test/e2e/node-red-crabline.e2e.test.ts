@@ -9,7 +9,8 @@ import { nodeIdOf, tab, tokenOf, webhook, workspace } from './support/flows';
 
 // The second run: a real Node-RED whose workspace has a real Baileys account, connected to crabline (a
 // local fake WhatsApp Web server on 127.0.0.1) through the WAHOOK_WA_WEBSOCKET_URL hook in
-// shared/hosting/settings.ts. A POST to the webhook must arrive at the server, decrypted, with the same id.
+// shared/hosting/workspace-options.ts. A POST to the webhook must arrive at the server, decrypted, with
+// the same id.
 
 const SELF = '15550000001:0@s.whatsapp.net';
 const ACCOUNT = { id: 'wa-15550000001', kind: 'baileys' as const, phone: '15550000001', name: null, createdAt: 1, connectedAt: null, active: true };
