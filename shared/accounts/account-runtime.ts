@@ -102,6 +102,11 @@ export class AccountRuntime {
     if (this.deps.connectAccounts) await Promise.all(this.accountList.map((account) => this.connect(account)));
   }
 
+  /** Reads the account list again (another process added, relinked or removed one). */
+  async refreshAccounts(): Promise<void> {
+    this.accountList = await this.deps.store.accounts.list();
+  }
+
   get list(): readonly Account[] {
     return this.accountList;
   }

@@ -18,6 +18,15 @@ export class ChatDirectory {
     return directory;
   }
 
+  /** Reads every chat again (another process added or renamed some): the store is the source of truth. */
+  async refresh(): Promise<void> {
+    const chats = await this.repository.all();
+    this.byId.clear();
+    this.byName.clear();
+    this.byAccountJid.clear();
+    for (const chat of chats) this.index(chat);
+  }
+
   async upsert(accountId: string, chats: readonly ChatInput[], now: number): Promise<Chat[]> {
     const stored = await this.repository.upsert(accountId, chats, now);
     for (const chat of stored) this.index(chat);

@@ -1,8 +1,10 @@
 import type {
   Account,
+  AccountState,
   Attempt,
   Chat,
   ChatInput,
+  MessageChange,
   MessageEvent,
   MessagePart,
   MessageStatus,
@@ -34,6 +36,7 @@ export interface WorkspaceStore {
   readonly feed: FeedRepository;
   readonly webhookUrls: WebhookUrlRepository;
   readonly ownership: OwnershipRepository;
+  readonly changes: ChangeRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -73,6 +76,25 @@ export interface OwnershipRepository {
   release(accountId: string, owner: string): Promise<void>;
   /** Who holds the account now, if anyone. */
   ownerOf(accountId: string, now: number): Promise<string | undefined>;
+}
+
+/** A change a workspace made, kept for the processes that did not make it (see ChangeRepository). */
+export type StoreChange =
+  | { readonly kind: 'message'; readonly change: MessageChange }
+  | { readonly kind: 'account'; readonly accountId: string; readonly state: AccountState | null; readonly detail: string | null; readonly at: number };
+
+/**
+ * The workspace's changes in the order they were made (message lifecycle, account states), read from a
+ * cursor: a process that did not make a change, or that was away, reads it here and misses nothing
+ * (the seam several processes on one store need; one process hears its own changes in memory too).
+ */
+export interface ChangeRepository {
+  /** Appends in one commit, in order. */
+  append(changes: readonly StoreChange[]): Promise<void>;
+  /** Changes after `cursor`, oldest first, at most `limit`; `cursor` in the answer is where the next read starts. */
+  after(cursor: number, limit: number): Promise<{ readonly changes: (StoreChange & { readonly seq: number })[]; readonly cursor: number }>;
+  /** The newest change's position (0 when there is none): where a new reader starts. */
+  head(): Promise<number>;
 }
 
 export interface AccountRepository {

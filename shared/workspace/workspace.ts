@@ -19,6 +19,7 @@ import { fail, ok, reject, type Rejection, type Result } from '../rejection';
 import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from '../store/types';
 import type { LinkHandle } from '../transport/baileys/linking';
 import type { Transport } from '../transport/types';
+import { ChangeJournal } from './change-journal';
 import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
 import type { Acceptance } from '../intake/acceptance';
 import { fedPayload, type AcceptedPayload } from '../outbox/payloads';
@@ -104,6 +105,7 @@ export class Workspace {
   private secret!: WebhookSecret;
   private closed = false;
   private readonly readers = new Set<FeedReader<AcceptedPayload>>();
+  private readonly journal: ChangeJournal;
   /** One-time link pages of this workspace's linking sessions (see link-pages.ts); in memory, like the sockets. */
   readonly linkPages: LinkPages;
 
@@ -143,6 +145,11 @@ export class Workspace {
       reportError: (error) => this.reportError(error),
     });
     this.events.setMaxListeners(0);
+    this.journal = new ChangeJournal(store.changes, (error) => this.reportError(error));
+    this.events.on('message', (change: MessageChange) => this.journal.record({ kind: 'message', change }));
+    this.events.on('account', (connection: AccountConnection) =>
+      this.journal.record({ kind: 'account', accountId: connection.account.id, state: connection.state, detail: connection.detail, at: this.now() }),
+    );
   }
 
   /** Opens the workspace: resumes messages a crash left in flight and starts every account's sending. */
@@ -176,6 +183,16 @@ export class Workspace {
   private useWebhook(state: WebhookState): void {
     this.webhook = state;
     if (this.secret?.token !== state.token) this.secret = new WebhookSecret(state.token);
+  }
+
+  /**
+   * Reads what this workspace keeps in memory again from the store: the webhook's token and switch, the
+   * accounts and the chat directory. For changes another process made (a rotation, a new chat).
+   */
+  async refresh(): Promise<void> {
+    this.useWebhook(await this.store.webhook.get(this.webhook.token, this.now()));
+    await this.runtime.refreshAccounts();
+    await this.directory.refresh();
   }
 
   checkToken(token: string): TokenCheck {
@@ -495,6 +512,7 @@ export class Workspace {
     this.readers.clear();
     await this.runtime.close();
     this.events.removeAllListeners();
+    await this.journal.close();
     await this.store.close();
   }
 

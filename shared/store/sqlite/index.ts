@@ -4,6 +4,7 @@ import { inTransaction, openDatabase, type SqliteOptions } from './database';
 import { SqliteAccountRepository } from './account-repository';
 import { SqliteAttemptRepository } from './attempt-repository';
 import { SqliteAuthRepository } from './auth-repository';
+import { SqliteChangeRepository } from './change-repository';
 import { SqliteChatRepository } from './chat-repository';
 import { SqliteDryRunRepository } from './dry-run-repository';
 import { SqliteFeedRepository } from './feed-repository';
@@ -29,6 +30,7 @@ export class SqliteStore implements WorkspaceStore {
   readonly feed: SqliteFeedRepository;
   readonly webhookUrls: SqliteWebhookUrlRepository;
   readonly ownership = new SqliteOwnershipRepository();
+  readonly changes: SqliteChangeRepository;
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
@@ -47,6 +49,7 @@ export class SqliteStore implements WorkspaceStore {
     this.auth = new SqliteAuthRepository(this.db);
     this.feed = new SqliteFeedRepository(this.db, settle);
     this.webhookUrls = new SqliteWebhookUrlRepository(this.db);
+    this.changes = new SqliteChangeRepository(this.db);
     this.intake = new IntakeJournal(this.db, this.outbox, this.attempts, this.quota);
     try {
       // Requests a crash left in the intake were accepted: move them now.

@@ -183,4 +183,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages ADD COLUMN provider_id TEXT;
   CREATE UNIQUE INDEX messages_provider ON messages (provider_id) WHERE provider_id IS NOT NULL;
   `,
+  `
+  -- The workspace's changes in order (ChangeRepository), for processes that did not make them. Only the
+  -- newest CHANGES_KEPT rows stay: a reader further behind than that reads the store's own state instead.
+  CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  `,
 ];

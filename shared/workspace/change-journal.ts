@@ -1,0 +1,38 @@
+import type { ChangeRepository, StoreChange } from '../store/types';
+
+/**
+ * Writes the workspace's changes to the store's change feed, off the hot path: the changes of one turn
+ * of the event loop go in one commit, in the order they were made. Listeners in this process hear each
+ * change at once; the feed is for the processes that did not make it. A write the store refuses is
+ * reported and dropped (the messages' own records stay right; only that notice is missing).
+ */
+export class ChangeJournal {
+  private pending: StoreChange[] = [];
+  private flushing: NodeJS.Immediate | undefined;
+  private written: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly changes: ChangeRepository,
+    private readonly reportError: (error: unknown) => void,
+  ) {}
+
+  record(change: StoreChange): void {
+    this.pending.push(change);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what is pending and waits for every write so far (before the store closes). */
+  async close(): Promise<void> {
+    this.flush();
+    await this.written;
+  }
+
+  private flush(): void {
+    clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    this.written = this.written.then(() => this.changes.append(batch)).catch((error: unknown) => this.reportError(error));
+  }
+}
