@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { type AccountConnection, AccountRuntime, type BaileysAccountsOptions, type LinkOptions } from '../accounts/account-runtime';
 import { checkAttachedFile, type AttachedFileInput } from '../attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from '../attachments/types';
-import { errorBody, successBody } from '../contract/responses';
 import type { SendRequest } from '../contract/types';
 import { DEFAULT_GAP, type GapRange, type SendCaps } from '../dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from '../time/backoff';
@@ -15,6 +14,7 @@ import { fail, ok, reject, type Rejection, type Result } from '../rejection';
 import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from '../store/types';
 import type { LinkHandle } from '../transport/baileys/linking';
 import type { Transport } from '../transport/types';
+import { acceptedAttempt, attemptOutcome, refusedAttempt, type AttemptSource } from '../attempts/attempt-log';
 import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
 import type { Acceptance } from '../intake/acceptance';
 import { fedPayload, type AcceptedPayload } from '../outbox/payloads';
@@ -49,12 +49,7 @@ export interface WorkspaceOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** Who or what made a sending attempt, for the attempt log. */
-export interface AttemptSource {
-  readonly remoteAddress: string | null;
-  /** The request as received (the log keeps the first 4 KiB). */
-  readonly request: string;
-}
+export type { AttemptSource } from '../attempts/attempt-log';
 
 export type { Acceptance } from '../intake/acceptance';
 
@@ -79,7 +74,6 @@ export interface FeedFollower {
 /** How a flow follows what the webhook accepts (see FeedReader); `via`: only what that entry point took. */
 export type FollowOptions = Omit<FeedReaderOptions<AcceptedPayload>, 'toItem' | 'accepts'> & { readonly via?: string };
 
-const REQUEST_LOG_LIMIT = 4096;
 /** Default allowance: generous, since the owner's own phone pays nothing per message. */
 const DEFAULT_QUOTA: QuotaPolicy = { period: 'daily', allowance: 1000 };
 
@@ -246,15 +240,7 @@ export class Workspace {
       quota: this.quotaPolicy,
       periodKey: periodKeyAt(this.quotaPolicy.period, now),
       now,
-      attempt: {
-        at: now,
-        remoteAddress: source.remoteAddress,
-        request: source.request.slice(0, REQUEST_LOG_LIMIT),
-        status: 200,
-        response: JSON.stringify(successBody(requestId)),
-        messageId: requestId,
-        notes: attemptNotes(request),
-      },
+      attempt: acceptedAttempt(source, request, requestId, now),
     });
     if ('fault' in outcome) return fail(outcome.fault);
     if (!outcome.accepted) return this.refuse(reject(429, describeShortfall(outcome.available, outcome.needed)), source, request);
@@ -280,16 +266,7 @@ export class Workspace {
   /** Logs a refused call (the accept step logs accepted ones in its own commit). */
   async refuse<T>(rejection: Rejection, source: AttemptSource, request?: SendRequest): Promise<Result<T>> {
     // The refusal stands even if the log cannot be written (a full disk): the caller still learns why.
-    const attempt = {
-      at: this.now(),
-      remoteAddress: source.remoteAddress,
-      request: source.request.slice(0, REQUEST_LOG_LIMIT),
-      status: rejection.status,
-      response: JSON.stringify(errorBody(rejection)),
-      messageId: null,
-      notes: request ? attemptNotes(request) : null,
-    };
-    await this.store.attempts.add(attempt).catch((error: unknown) => this.reportError(error));
+    await this.store.attempts.add(refusedAttempt(source, rejection, this.now(), request)).catch((error: unknown) => this.reportError(error));
     return fail(rejection);
   }
 
@@ -497,15 +474,8 @@ export class Workspace {
   }
 
   private async recordOutcome(change: MessageChange): Promise<void> {
-    if (change.status === 'queued' || change.status === 'sending' || this.closed) return;
-    const outcome = change.reason ? `${change.status}: ${change.reason}` : change.status;
+    const outcome = attemptOutcome(change);
+    if (outcome === null || this.closed) return;
     await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch((error: unknown) => this.reportError(error));
   }
-}
-
-function attemptNotes(request: SendRequest): string {
-  const notes = [`recipient by ${request.recipient.field}`];
-  if (request.unusedRecipientFields.length > 0) notes.push(`also given, not used: ${request.unusedRecipientFields.join(', ')}`);
-  if (request.ignoredFields.length > 0) notes.push(`ignored fields: ${request.ignoredFields.join(', ')}`);
-  return notes.join('; ');
 }
