@@ -140,7 +140,8 @@ export class Workspace {
       return workspace;
     } catch (error) {
       // A workspace that cannot start holds nothing open: a later open of the same store starts clean.
-      await (workspace ? workspace.close() : options.store.close()).catch(() => undefined);
+      // The start's error is the one thrown; a failure to close after it still reaches the engine's log.
+      await (workspace ? workspace.close() : options.store.close()).catch((closeError: unknown) => reportTo(options.onError, closeError));
       throw error;
     }
   }
@@ -470,7 +471,7 @@ export class Workspace {
 
   /** Errors that belong to no message or request (a store gone away): the engine's log gets them. */
   reportError(error: unknown): void {
-    (this.options.onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
+    reportTo(this.options.onError, error);
   }
 
   private async recordOutcome(change: MessageChange): Promise<void> {
@@ -478,4 +479,9 @@ export class Workspace {
     if (outcome === null || this.closed) return;
     await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch((error: unknown) => this.reportError(error));
   }
+}
+
+/** The engine's onError, or a process warning without one (before a workspace exists too). */
+function reportTo(onError: WorkspaceOptions['onError'], error: unknown): void {
+  (onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
 }
