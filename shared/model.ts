@@ -107,7 +107,7 @@ export interface WebhookState {
   readonly rotatedAt: number;
 }
 
-/** One call to the webhook, as the attempt log keeps it (the last 100). */
+/** One call to the webhook, as the attempt log keeps it (the last 100); attempts/attempt-log.ts builds it. */
 export interface Attempt {
   readonly seq: number;
   readonly at: number;

@@ -9,3 +9,11 @@ export interface Acceptance {
   readonly account: Account;
   readonly units: number;
 }
+
+/**
+ * A request the webhook took: it is also handed to flows through the feed (followAccepted), tagged with
+ * the entry point (`via`) that took it. A flow's own sends have no origin: they are answered to that flow.
+ */
+export interface AcceptOrigin {
+  readonly via?: string;
+}

@@ -1,3 +1,4 @@
+import { loggedRequest, type AttemptSource } from '../attempts/attempt-log';
 import { parseSendRequest } from '../contract';
 import { errorBody, successBody, type ErrorBody, type SuccessBody } from '../contract/responses';
 import { reject, type Rejection } from '../rejection';
@@ -43,7 +44,8 @@ export async function handleWebhookCall(workspace: Workspace, call: WebhookCall)
 /** A call that passed every check before acceptance: the validated request and who sent it. */
 export interface ScreenedCall {
   readonly request: SendRequest;
-  readonly source: { readonly remoteAddress: string | null; readonly request: string };
+  /** Who sent it, and the body as the attempt log keeps it (its first 4 KiB). */
+  readonly source: AttemptSource;
 }
 
 /**
@@ -61,7 +63,8 @@ export async function screenWebhookCall(
   const outcome = (rejection: Rejection, headers: Record<string, string> = {}) => ({ ok: false as const, outcome: { answer: answer(rejection, headers) } });
   if (token === 'unknown') return outcome(reject(404, 'Webhook not found'));
 
-  const source = { remoteAddress: call.remoteAddress, request: bodyText(call.body) };
+  // Cut on the body's bytes, as received: the log keeps 4 KiB of it, and the rest need not be decoded.
+  const source = { remoteAddress: call.remoteAddress, request: loggedRequest(call.body) };
   const refuse = async (rejection: Rejection, headers: Record<string, string> = {}) => {
     await workspace.refuse(rejection, source);
     return outcome(rejection, headers);
@@ -121,9 +124,4 @@ export function answer(rejection: Rejection, headers: Record<string, string> = {
 /** application/json with any parameters (charset=utf-8 and the like), case-insensitive. */
 function isJson(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() === 'application/json';
-}
-
-function bodyText(body: Buffer | string | undefined): string {
-  if (body === undefined) return '';
-  return typeof body === 'string' ? body.slice(0, 4096) : body.subarray(0, 4096).toString('utf8');
 }

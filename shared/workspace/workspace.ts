@@ -4,26 +4,26 @@ import { type AccountConnection, AccountRuntime, type LinkOptions } from '../acc
 import { baileysDriver, type BaileysAccountsOptions } from '../transport/baileys/driver';
 import { dryRunDriver } from '../transport/dry-run';
 import { driverRegistry } from '../transport/driver';
-import { checkAttachedFile, type AttachedFileInput } from '../attachments';
-import { DEFAULT_DOWNLOAD_POLICY, type DownloadedFile, type DownloadPolicy } from '../attachments/types';
-import { errorBody, successBody } from '../contract/responses';
+import type { AttachedFileInput } from '../attachments';
+import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from '../attachments/types';
 import type { SendRequest } from '../contract/types';
 import { DEFAULT_GAP, type GapRange, type SendCaps } from '../dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from '../time/backoff';
 import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from '../model';
-import { newMessageId, pooledRandomBytes } from '../outbox/message-id';
-import { describeShortfall, periodKeyAt, unitsFor } from '../intake/quota';
+import { pooledRandomBytes } from '../outbox/message-id';
+import { periodKeyAt } from '../intake/quota';
 import { ChatDirectory } from '../recipients/directory';
-import { resolveRecipient } from '../recipients/resolve';
-import { fail, ok, reject, type Rejection, type Result } from '../rejection';
-import type { AcceptInput, AcceptOutcome, NewMessage, QuotaPolicy, WorkspaceStore } from '../store/types';
+import { fail, ok, type Rejection, type Result } from '../rejection';
+import type { QuotaPolicy, WorkspaceStore } from '../store/types';
 import type { LinkHandle } from '../transport/baileys/linking';
 import type { Transport } from '../transport/types';
 import { ChangeJournal } from './change-journal';
+import { attemptOutcome, refusedAttempt, type AttemptSource } from '../attempts/attempt-log';
 import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
-import type { Acceptance } from '../intake/acceptance';
+import type { Acceptance, AcceptOrigin } from '../intake/acceptance';
+import { Intake } from '../intake/intake';
 import { fedPayload, type AcceptedPayload } from '../outbox/payloads';
-import { describeStoreFault, unavailable } from '../unavailable';
+import { unavailable } from '../unavailable';
 import { newWebhookToken, WebhookSecret } from '../webhook/token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
 import { fillLinkToken, LinkPages } from '../linking/link-pages';
@@ -55,24 +55,11 @@ export interface WorkspaceOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** Who or what made a sending attempt, for the attempt log. */
-export interface AttemptSource {
-  readonly remoteAddress: string | null;
-  /** The request as received (the log keeps the first 4 KiB). */
-  readonly request: string;
-}
+export type { AttemptSource } from '../attempts/attempt-log';
 
-export type { Acceptance } from '../intake/acceptance';
+export type { Acceptance, AcceptOrigin } from '../intake/acceptance';
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
-
-/**
- * A request the webhook took: it is also handed to flows through the feed (followAccepted), tagged with
- * the entry point (`via`) that took it. A flow's own sends have no origin: they are answered to that flow.
- */
-export interface AcceptOrigin {
-  readonly via?: string;
-}
 
 /** A flow's hold on the webhook's feed (see FeedReader). */
 export interface FeedFollower {
@@ -85,7 +72,6 @@ export interface FeedFollower {
 /** How a flow follows what the webhook accepts (see FeedReader); `via`: only what that entry point took. */
 export type FollowOptions = Omit<FeedReaderOptions<AcceptedPayload>, 'toItem' | 'accepts'> & { readonly via?: string };
 
-const REQUEST_LOG_LIMIT = 4096;
 /** Default allowance: generous, since the owner's own phone pays nothing per message. */
 const DEFAULT_QUOTA: QuotaPolicy = { period: 'daily', allowance: 1000 };
 
@@ -101,6 +87,7 @@ export class Workspace {
   private readonly randomBytes: (size: number) => Buffer;
   private readonly quotaPolicy: QuotaPolicy;
   private readonly downloadPolicy: DownloadPolicy;
+  private readonly intake: Intake;
   private webhook!: WebhookState;
   private secret!: WebhookSecret;
   private closed = false;
@@ -144,6 +131,16 @@ export class Workspace {
       emitAccount: (connection) => this.events.emit('account', connection),
       reportError: (error) => this.reportError(error),
     });
+    this.intake = new Intake({
+      store,
+      directory,
+      accounts: () => this.runtime.list,
+      quota: this.quotaPolicy,
+      maxFileBytes: this.downloadPolicy.maxBytes,
+      now: this.now,
+      randomBytes: this.randomBytes,
+      reportError: (error) => this.reportError(error),
+    });
     this.events.setMaxListeners(0);
     this.journal = new ChangeJournal(store.changes, (error) => this.reportError(error));
     this.events.on('message', (change: MessageChange) => this.journal.record({ kind: 'message', change }));
@@ -162,7 +159,8 @@ export class Workspace {
       return workspace;
     } catch (error) {
       // A workspace that cannot start holds nothing open: a later open of the same store starts clean.
-      await (workspace ? workspace.close() : options.store.close()).catch(() => undefined);
+      // The start's error is the one thrown; a failure to close after it still reaches the engine's log.
+      await (workspace ? workspace.close() : options.store.close()).catch((closeError: unknown) => reportTo(options.onError, closeError));
       throw error;
     }
   }
@@ -250,99 +248,34 @@ export class Workspace {
 
   /**
    * Resolves the recipient, reserves quota and queues the message(s) in one commit; only then is the
-   * request accepted. Every outcome is written to the attempt log.
+   * request accepted. Every outcome is written to the attempt log (see intake/intake.ts for the steps).
    */
   async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput, origin?: AcceptOrigin): Promise<Result<Acceptance>> {
     if (this.closed) return fail(unavailable('This workspace is closing (a redeploy or a shutdown).'));
-    const file = this.checkAttached(request, attached);
-    if (!file.ok) return this.refuse(file.rejection, source, request);
-    const resolved = resolveRecipient(request, this.runtime.list, this.directory);
-    if (!resolved.ok) return this.refuse(resolved.rejection, source, request);
-    const { account, jid } = resolved.value;
-
-    const now = this.now();
-    const messages = this.buildMessages(request, account.id, jid, now, origin);
-    const requestId = messages[0]!.id;
-    const units = unitsFor(request);
-    const fileMessage = messages.find((message) => message.part === 'file');
-    const outcome = await this.recordAcceptance({
-      messages,
-      ...(file.value && fileMessage ? { attachments: [{ messageId: fileMessage.id, data: file.value.buffer, mimetype: file.value.mimetype }] } : {}),
-      units,
-      quota: this.quotaPolicy,
-      periodKey: periodKeyAt(this.quotaPolicy.period, now),
-      now,
-      attempt: {
-        at: now,
-        remoteAddress: source.remoteAddress,
-        request: source.request.slice(0, REQUEST_LOG_LIMIT),
-        status: 200,
-        response: JSON.stringify(successBody(requestId)),
-        messageId: requestId,
-        notes: attemptNotes(request),
-      },
-    });
-    if ('fault' in outcome) return fail(outcome.fault);
-    if (!outcome.accepted) return this.refuse(reject(429, describeShortfall(outcome.available, outcome.needed)), source, request);
-
-    for (const message of messages) {
-      this.events.emit('message', { messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at: now } satisfies MessageChange);
-    }
-    this.runtime.queued(account.id, now);
-    if (origin) this.events.emit('accepted');
-    return ok({ messageId: requestId, messages, account, units });
+    const prepared = this.intake.prepare(request, source, attached, origin);
+    if (!prepared.ok) return this.refuse(prepared.rejection, source, request);
+    const committed = await this.intake.commit(prepared.value);
+    if (committed.kind === 'unrecorded') return fail(committed.rejection);
+    if (committed.kind === 'refused') return this.refuse(committed.rejection, source, request);
+    this.announce(committed.acceptance, committed.at, origin);
+    return ok(committed.acceptance);
   }
 
-  /** The store's accept; a store that fails (a full disk) is a 503 for the caller, with nothing queued. */
-  private async recordAcceptance(input: AcceptInput): Promise<AcceptOutcome | { readonly fault: Rejection }> {
-    try {
-      return await this.store.accept(input);
-    } catch (error) {
-      this.reportError(error);
-      return { fault: unavailable(describeStoreFault(error)) };
+  /** A request is queued: its messages' first status, the account's sender and the feed's readers learn it. */
+  private announce(acceptance: Acceptance, at: number, origin: AcceptOrigin | undefined): void {
+    const { messageId: requestId, account } = acceptance;
+    for (const message of acceptance.messages) {
+      this.events.emit('message', { messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at } satisfies MessageChange);
     }
+    this.runtime.queued(account.id, at);
+    if (origin) this.events.emit('accepted');
   }
 
   /** Logs a refused call (the accept step logs accepted ones in its own commit). */
   async refuse<T>(rejection: Rejection, source: AttemptSource, request?: SendRequest): Promise<Result<T>> {
     // The refusal stands even if the log cannot be written (a full disk): the caller still learns why.
-    const attempt = {
-      at: this.now(),
-      remoteAddress: source.remoteAddress,
-      request: source.request.slice(0, REQUEST_LOG_LIMIT),
-      status: rejection.status,
-      response: JSON.stringify(errorBody(rejection)),
-      messageId: null,
-      notes: request ? attemptNotes(request) : null,
-    };
-    await this.store.attempts.add(attempt).catch((error: unknown) => this.reportError(error));
+    await this.store.attempts.add(refusedAttempt(source, rejection, this.now(), request)).catch((error: unknown) => this.reportError(error));
     return fail(rejection);
-  }
-
-  /** An engine's attached file must match the request, and meet the limits a download would. */
-  private checkAttached(request: SendRequest, attached: AttachedFileInput | undefined): Result<DownloadedFile | undefined> {
-    const wantsAttachment = request.file !== undefined && 'attached' in request.file;
-    if (wantsAttachment !== (attached !== undefined)) {
-      return fail(reject(400, wantsAttachment ? 'The request names an attached file, but no file was attached.' : 'A file was attached to a request that does not name one.', 'attachment'));
-    }
-    return attached ? checkAttachedFile(attached, request.file!.name, this.downloadPolicy.maxBytes) : ok(undefined);
-  }
-
-  private buildMessages(request: SendRequest, accountId: string, jid: string | null, now: number, origin: AcceptOrigin | undefined): NewMessage[] {
-    const parts: NewMessage[] = [];
-    const base = { accountId, recipient: request.recipient, jid };
-    const firstId = newMessageId(now, this.randomBytes);
-    // The text is stored once, in its own part; the feed keeps the rest of the request.
-    const feed = origin ? JSON.stringify({ ...request, text: undefined, via: origin.via }) : null;
-    if (request.text.length > 0) {
-      parts.push({ ...base, id: firstId, requestId: firstId, part: 'text', text: request.text, fileUrl: null, fileName: null, feed });
-    }
-    if (request.file) {
-      const id = parts.length === 0 ? firstId : newMessageId(now, this.randomBytes);
-      const fileFeed = parts.length === 0 ? feed : null;
-      parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: 'url' in request.file ? request.file.url : null, fileName: request.file.name, feed: fileFeed });
-    }
-    return parts;
   }
 
   // ---- the webhook's feed ---------------------------------------------------------------------------
@@ -520,19 +453,17 @@ export class Workspace {
 
   /** Errors that belong to no message or request (a store gone away): the engine's log gets them. */
   reportError(error: unknown): void {
-    (this.options.onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
+    reportTo(this.options.onError, error);
   }
 
   private async recordOutcome(change: MessageChange): Promise<void> {
-    if (change.status === 'queued' || change.status === 'sending' || this.closed) return;
-    const outcome = change.reason ? `${change.status}: ${change.reason}` : change.status;
+    const outcome = attemptOutcome(change);
+    if (outcome === null || this.closed) return;
     await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch((error: unknown) => this.reportError(error));
   }
 }
 
-function attemptNotes(request: SendRequest): string {
-  const notes = [`recipient by ${request.recipient.field}`];
-  if (request.unusedRecipientFields.length > 0) notes.push(`also given, not used: ${request.unusedRecipientFields.join(', ')}`);
-  if (request.ignoredFields.length > 0) notes.push(`ignored fields: ${request.ignoredFields.join(', ')}`);
-  return notes.join('; ');
+/** The engine's onError, or a process warning without one (before a workspace exists too). */
+function reportTo(onError: WorkspaceOptions['onError'], error: unknown): void {
+  (onError ?? ((e: unknown) => process.emitWarning(`WhatsApp workspace: ${String(e)}`)))(error);
 }
