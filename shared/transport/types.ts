@@ -20,6 +20,24 @@ export type StatusUpdate =
   | { readonly messageId: string; readonly status: 'failed'; readonly reason: string };
 
 /**
+ * A new message that reached the account (someone wrote, or the account's own phone sent one), as the
+ * transport reports it; history synced on linking is not one. Nothing consumes it yet (incoming messages
+ * into flows come next); `raw` is the provider's own message, for the normaliser that will.
+ */
+export interface IncomingMessage {
+  /** The provider's id of the message (WhatsApp's message key id for Baileys). */
+  readonly id: string;
+  readonly chatJid: string;
+  /** Who wrote it: the participant in a group, else the chat; null when the provider does not say. */
+  readonly senderJid: string | null;
+  readonly fromMe: boolean;
+  readonly at: number;
+  /** The text or caption, when it has one. */
+  readonly text: string | null;
+  readonly raw: unknown;
+}
+
+/**
  * The narrow interface the core sends through, one per linked account. The Baileys connection and the
  * dry-run account implement it; tests may use fakes.
  */
@@ -54,6 +72,8 @@ export interface Transport {
   resume?(): void;
   /** Reconnects now (after being replaced, or to skip a backoff). */
   reconnect?(): void;
+  /** New messages as they reach the account (see IncomingMessage). */
+  onIncoming?(listener: (message: IncomingMessage) => void): () => void;
   /** The account's own name as the service knows it, once connected. */
   readonly name?: string | null;
 }
