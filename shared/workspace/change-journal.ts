@@ -1,14 +1,17 @@
 import type { ChangeRepository, StoreChange } from '../store/types';
 
 /**
- * Writes the workspace's changes to the store's change feed, off the hot path: the changes of one turn
- * of the event loop go in one commit, in the order they were made. Listeners in this process hear each
+ * Writes the workspace's changes to the store's change feed, off the hot path: the changes of each
+ * FLUSH_MS go in one commit, in the order they were made (a commit per change would double the cost
+ * of every accepted request; a reader elsewhere is that much later at most). Listeners in this process hear each
  * change at once; the feed is for the processes that did not make it. A write the store refuses is
  * reported and dropped (the messages' own records stay right; only that notice is missing).
  */
+export const FLUSH_MS = 20;
+
 export class ChangeJournal {
   private pending: StoreChange[] = [];
-  private flushing: NodeJS.Immediate | undefined;
+  private flushing: NodeJS.Timeout | undefined;
   private written: Promise<void> = Promise.resolve();
 
   constructor(
@@ -18,7 +21,10 @@ export class ChangeJournal {
 
   record(change: StoreChange): void {
     this.pending.push(change);
-    this.flushing ??= setImmediate(() => this.flush());
+    if (this.flushing) return;
+    this.flushing = setTimeout(() => this.flush(), FLUSH_MS);
+    // A pending notice never keeps a process alive; close() writes it.
+    this.flushing.unref();
   }
 
   /** Writes what is pending and waits for every write so far (before the store closes). */
@@ -28,7 +34,7 @@ export class ChangeJournal {
   }
 
   private flush(): void {
-    clearImmediate(this.flushing);
+    clearTimeout(this.flushing);
     this.flushing = undefined;
     const batch = this.pending;
     this.pending = [];
