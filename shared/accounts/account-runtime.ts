@@ -9,7 +9,7 @@ import type { WorkspaceStore } from '../store/types';
 import type { SocketFactory } from '../transport/baileys/baileys-module';
 import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from '../transport/baileys/connection';
 import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
-import { realClock, type Clock } from '../transport/baileys/timeouts';
+import { realClock, type Clock } from '../time/clock';
 import { DryRunTransport } from '../transport/dry-run';
 import { TransportError, type Transport } from '../transport/types';
 

@@ -23,7 +23,7 @@ import { SILENT_LOGGER } from './logger';
 import { DEFAULT_PHONE_CACHE, PhoneCache, type PhoneCacheOptions } from './phone-cache';
 import { PauseBook } from './pauses';
 import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
-import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from './timeouts';
+import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
 
 /** Typing presence before a text: `msPerChar` of the text's length, kept within [minMs, maxMs]. */
 export interface TypingPolicy {
