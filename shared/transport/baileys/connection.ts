@@ -3,6 +3,7 @@ import type { AccountState } from '../../model';
 import type { AuthStateRepository } from '../../store/types';
 import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
 import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
+import { updateDeviceState } from './device-state';
 import {
   disconnectCode,
   makeBaileysSocket,
@@ -407,10 +408,7 @@ export class BaileysConnection implements Transport, LinkSource {
     this.info.connectedAt = this.clock.now();
     this.setLifecycle('open', null);
     const socket = this.socket;
-    void this.deps.auth
-      .readDeviceState(this.deps.accountId)
-      .then((device) => (device.loggedOutAt === null ? undefined : this.deps.auth.writeDeviceState(this.deps.accountId, { ...device, loggedOutAt: null })))
-      .catch((error: unknown) => this.reportError(error));
+    void updateDeviceState(this.deps.auth, this.deps.accountId, { loggedOutAt: null }).catch((error: unknown) => this.reportError(error));
     // The groups this account is in, for chat ids and names, and for cachedGroupMetadata.
     void this.call(socket.groupFetchAllParticipating(), 'the group list')
       .then((groups) => {
@@ -457,11 +455,7 @@ export class BaileysConnection implements Transport, LinkSource {
     this.setLifecycle('logged_out', detail);
     const { auth, accountId } = this.deps;
     const loggedOutAt = this.clock.now();
-    this.enqueueWrite(async () => {
-      const device = await auth.readDeviceState(accountId);
-      await auth.clear(accountId);
-      await auth.writeDeviceState(accountId, { ...device, loggedOutAt });
-    });
+    this.enqueueWrite(() => updateDeviceState(auth, accountId, { loggedOutAt }, { eraseAuth: true }));
   }
 
   private stop(lifecycle: 'stopped'): void {
@@ -600,10 +594,7 @@ export class BaileysConnection implements Transport, LinkSource {
     const until = pause?.until ?? null;
     const reason = pause?.reason ?? null;
     const { auth, accountId } = this.deps;
-    this.enqueueWrite(async () => {
-      const device = await auth.readDeviceState(accountId);
-      if (device.pausedUntil !== until || device.pauseReason !== reason) await auth.writeDeviceState(accountId, { ...device, pausedUntil: until, pauseReason: reason });
-    });
+    this.enqueueWrite(() => updateDeviceState(auth, accountId, { pausedUntil: until, pauseReason: reason }));
     this.clock.clearTimeout(this.pauseTimer);
     this.pauseTimer = undefined;
     if (until !== null && !this.isStopped()) {
