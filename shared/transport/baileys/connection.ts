@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
-import type { AuthStateRepository } from '../../store/types';
+import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
 import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
 import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { updateDeviceState } from './device-state';
@@ -9,7 +9,6 @@ import {
   makeBaileysSocket,
   type AuthenticationCreds,
   type BaileysEventMap,
-  type BaileysModule,
   type BaileysSocket,
   type ILogger,
   type OutgoingContent,
@@ -17,59 +16,16 @@ import {
   type SocketFactory,
   type WAMessageKey,
 } from './baileys-module';
-import { DirectorySync, LidMap, type DirectorySink } from './directory-sync';
-import { DEFAULT_BACKOFF, describeDisconnect, disconnectAction, reconnectDelay, type BackoffPolicy } from './disconnect-policy';
+import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
+import { DirectorySync, LidMap } from './directory-sync';
+import { describeDisconnect, disconnectAction, reconnectDelay } from './disconnect-policy';
 import type { LinkedIdentity, LinkSource } from './linking';
-import { SILENT_LOGGER } from './logger';
-import { DEFAULT_PHONE_CACHE, PhoneCache, type PhoneCacheOptions } from './phone-cache';
+import { PhoneCache } from './phone-cache';
 import { PauseBook } from './pauses';
 import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
-import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
+import { describe, seconds } from './words';
 
-/** Typing presence before a text: `msPerChar` of the text's length, kept within [minMs, maxMs]. */
-export interface TypingPolicy {
-  readonly msPerChar: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-export const DEFAULT_TYPING: TypingPolicy = { msPerChar: 30, minMs: 500, maxMs: 3_000 };
-
-export interface BaileysConnectionOptions {
-  /** WhatsApp Web's WebSocket address; tests point it at a local fake server. Default: Baileys' own. */
-  readonly waWebSocketUrl?: string;
-  /** The WebSocket and Noise handshakes (Baileys' `connectTimeoutMs`). */
-  readonly connectTimeoutMs?: number;
-  /** From a new socket to `open`; a socket that gets no further is dropped and retried with backoff. */
-  readonly openTimeoutMs?: number;
-  /** Every call on the socket: send, number lookup, group fetch, presence, pairing, logout. */
-  readonly callTimeoutMs?: number;
-  readonly keepAliveIntervalMs?: number;
-  readonly backoff?: BackoffPolicy;
-  /** How long a 463 ("restricted from starting new chats") pauses sending when WhatsApp gives no end. */
-  readonly restrictionPauseMs?: number;
-  /** Typing presence before each text (off by default: it slows every send). */
-  readonly typing?: TypingPolicy | false;
-  readonly phoneCache?: Partial<PhoneCacheOptions>;
-  /** Baileys' logger (silent by default). */
-  readonly logger?: ILogger;
-}
-
-export interface BaileysConnectionDeps {
-  readonly accountId: string;
-  /** The account's number if already known (digits). */
-  readonly phone: string | null;
-  readonly auth: AuthStateRepository;
-  readonly directory: DirectorySink;
-  /** The text of a message we sent, so Baileys can resend it when a recipient's device asks. */
-  readonly messageText: (messageId: string) => Promise<string | undefined>;
-  readonly makeSocket?: SocketFactory;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-  readonly baileys?: BaileysModule;
-  /** Errors that belong to no message (a store write that failed); engines log them. */
-  readonly onError?: (error: unknown) => void;
-}
+export { DEFAULT_TYPING, type BaileysConnectionDeps, type BaileysConnectionOptions, type TypingPolicy } from './connection-options';
 
 /** `connect`: a linked account; `link`: link a new phone by QR, or by pairing code for `pairingPhone`. */
 export type ConnectionMode = { readonly kind: 'connect' } | { readonly kind: 'link'; readonly pairingPhone?: string };
@@ -84,14 +40,6 @@ export interface ConnectionInfo {
   readonly pausedUntil: number | null;
   readonly connectedAt: number | null;
 }
-
-const DEFAULTS = {
-  connectTimeoutMs: 20_000,
-  openTimeoutMs: 60_000,
-  callTimeoutMs: 30_000,
-  keepAliveIntervalMs: 30_000,
-  restrictionPauseMs: 24 * 3_600_000,
-};
 
 /** Where the socket is, apart from pauses (a pause only shows while the socket is open). */
 type Lifecycle = 'linking' | 'connecting' | 'open' | 'reconnecting' | 'logged_out' | 'replaced' | 'stopped';
@@ -112,7 +60,7 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly logger: ILogger;
   private readonly phones: PhoneCache;
   private readonly directory: DirectorySync;
-  private readonly settings: typeof DEFAULTS & { backoff: BackoffPolicy; typing: TypingPolicy | false };
+  private readonly settings: ConnectionSettings;
   private readonly pauses: PauseBook;
   /** Our sent messages as WhatsApp got them, for media resends (the outbox keeps only the file URL). */
   private readonly recent = new Map<string, ProtoMessage>();
@@ -142,19 +90,11 @@ export class BaileysConnection implements Transport, LinkSource {
     this.clock = deps.clock ?? realClock;
     this.random = deps.random ?? Math.random;
     this.makeSocket = deps.makeSocket ?? makeBaileysSocket;
-    this.logger = options.logger ?? SILENT_LOGGER;
-    this.settings = {
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      openTimeoutMs: options.openTimeoutMs ?? DEFAULTS.openTimeoutMs,
-      callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
-      keepAliveIntervalMs: options.keepAliveIntervalMs ?? DEFAULTS.keepAliveIntervalMs,
-      restrictionPauseMs: options.restrictionPauseMs ?? DEFAULTS.restrictionPauseMs,
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      typing: options.typing ?? false,
-    };
-    this.waWebSocketUrl = options.waWebSocketUrl;
+    this.settings = connectionSettings(options);
+    this.logger = this.settings.logger;
+    this.waWebSocketUrl = this.settings.waWebSocketUrl;
     this.pauses = new PauseBook(this.settings.restrictionPauseMs);
-    this.phones = new PhoneCache({ ...DEFAULT_PHONE_CACHE, ...options.phoneCache }, () => this.clock.now());
+    this.phones = new PhoneCache(this.settings.phoneCache, () => this.clock.now());
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
     this.lifecycle = mode.kind === 'link' ? 'linking' : 'connecting';
     this.currentState = this.lifecycle as AccountState;
@@ -682,12 +622,4 @@ function linkFailure(code: number | undefined, pairing: boolean): string {
 /** A Boom-shaped 408, as Baileys' own timeouts are. */
 function timedOut(message: string): Error {
   return Object.assign(new Error(message), { output: { statusCode: 408 } });
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
