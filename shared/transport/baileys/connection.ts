@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
-import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
+import { CallTimeoutError, delay, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
 import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
 import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { updateDeviceState } from './device-state';
@@ -12,18 +12,18 @@ import {
   type BaileysSocket,
   type ILogger,
   type OutgoingContent,
-  type ProtoMessage,
   type SocketFactory,
-  type WAMessageKey,
 } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
 import { DirectorySync, LidMap } from './directory-sync';
 import { describeDisconnect, disconnectAction, reconnectDelay } from './disconnect-policy';
 import type { LinkedIdentity, LinkSource } from './linking';
 import { PhoneCache } from './phone-cache';
-import { PauseBook } from './pauses';
-import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
+import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts } from './receipts';
+import { SentMessages } from './sent-messages';
+import { StoredPauses } from './stored-pauses';
 import { describe, seconds } from './words';
+import { WriteQueue } from './write-queue';
 
 export { DEFAULT_TYPING, type BaileysConnectionDeps, type BaileysConnectionOptions, type TypingPolicy } from './connection-options';
 
@@ -44,8 +44,6 @@ export interface ConnectionInfo {
 /** Where the socket is, apart from pauses (a pause only shows while the socket is open). */
 type Lifecycle = 'linking' | 'connecting' | 'open' | 'reconnecting' | 'logged_out' | 'replaced' | 'stopped';
 
-const RECENT_SENT_LIMIT = 500;
-
 /**
  * One linked WhatsApp account over Baileys: the core's Transport, and the state machine that keeps it
  * connected for months. Every socket is numbered; events of a socket that was replaced are ignored,
@@ -61,9 +59,9 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly phones: PhoneCache;
   private readonly directory: DirectorySync;
   private readonly settings: ConnectionSettings;
-  private readonly pauses: PauseBook;
-  /** Our sent messages as WhatsApp got them, for media resends (the outbox keeps only the file URL). */
-  private readonly recent = new Map<string, ProtoMessage>();
+  private readonly writes: WriteQueue;
+  private readonly pauses: StoredPauses;
+  private readonly sent: SentMessages;
   private readonly stopping = new AbortController();
   private readonly waWebSocketUrl: string | undefined;
   private lifecycle: Lifecycle;
@@ -75,8 +73,6 @@ export class BaileysConnection implements Transport, LinkSource {
   private attempts = 0;
   private reconnectTimer: TimerHandle | undefined;
   private openTimer: TimerHandle | undefined;
-  private pauseTimer: TimerHandle | undefined;
-  private writes: Promise<void> = Promise.resolve();
   private pairingRequested = false;
   private settleLink: { resolve: (identity: LinkedIdentity) => void; reject: (error: Error) => void } | undefined;
   private started: Promise<void> | undefined;
@@ -93,7 +89,16 @@ export class BaileysConnection implements Transport, LinkSource {
     this.settings = connectionSettings(options);
     this.logger = this.settings.logger;
     this.waWebSocketUrl = this.settings.waWebSocketUrl;
-    this.pauses = new PauseBook(this.settings.restrictionPauseMs);
+    this.writes = new WriteQueue((error) => this.reportError(error));
+    this.pauses = new StoredPauses({
+      accountId: deps.accountId,
+      auth: deps.auth,
+      writes: this.writes,
+      clock: this.clock,
+      restrictionPauseMs: this.settings.restrictionPauseMs,
+    });
+    this.pauses.onChange(() => this.publishState());
+    this.sent = new SentMessages(deps.messageText);
     this.phones = new PhoneCache(this.settings.phoneCache, () => this.clock.now());
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
     this.lifecycle = mode.kind === 'link' ? 'linking' : 'connecting';
@@ -166,7 +171,7 @@ export class BaileysConnection implements Transport, LinkSource {
     this.stop('stopped');
     this.settleLink?.reject(new Error('Linking was cancelled.'));
     await this.directory.flushed();
-    await this.writes;
+    await this.writes.idle();
     this.events.removeAllListeners();
   }
 
@@ -193,7 +198,7 @@ export class BaileysConnection implements Transport, LinkSource {
   }
 
   connectionInfo(): ConnectionInfo {
-    return { state: this.currentState, ...this.info, pausedUntil: this.pauses.current(this.clock.now())?.until ?? null };
+    return { state: this.currentState, ...this.info, pausedUntil: this.pauses.current()?.until ?? null };
   }
 
   onQr(listener: (qr: string) => void): () => void {
@@ -220,7 +225,6 @@ export class BaileysConnection implements Transport, LinkSource {
   /** Lifts every pause now (the owner knows better, e.g. after appealing a restriction). */
   resume(): void {
     this.pauses.clear();
-    this.refreshPause();
   }
 
   /** Logs the device out on WhatsApp (unlink), then stops. The caller erases the stored auth. */
@@ -243,11 +247,7 @@ export class BaileysConnection implements Transport, LinkSource {
   // ---- socket lifecycle -----------------------------------------------------------------------------
 
   private async begin(): Promise<void> {
-    const device = await this.deps.auth.readDeviceState(this.deps.accountId);
-    if (device.pausedUntil !== null && device.pausedUntil > this.clock.now()) {
-      this.pauses.restore({ until: device.pausedUntil, reason: device.pauseReason ?? 'Sending is paused.' });
-      this.refreshPause();
-    }
+    this.pauses.restore(await this.deps.auth.readDeviceState(this.deps.accountId));
     const auth = await loadAuthState(
       { repository: this.deps.auth, accountId: this.deps.accountId, now: () => this.clock.now(), logger: this.logger, ...(this.deps.baileys ? { baileys: this.deps.baileys } : {}) },
       this.mode.kind === 'link',
@@ -276,7 +276,7 @@ export class BaileysConnection implements Transport, LinkSource {
         queryTimeoutMs: this.settings.callTimeoutMs,
         keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
         logger: this.logger,
-        getMessage: (key) => this.storedMessage(key),
+        getMessage: (key) => this.sent.find(key),
         cachedGroupMetadata: async (jid) => this.directory.groupMetadata(jid),
       });
     } catch (error) {
@@ -315,19 +315,19 @@ export class BaileysConnection implements Transport, LinkSource {
     const creds = events['creds.update'];
     if (creds) this.saveCreds(creds);
     const connection = events['connection.update'];
-    if (connection?.reachoutTimeLock) this.applyPause(fromReachoutTimeLock(connection.reachoutTimeLock));
+    if (connection?.reachoutTimeLock) this.pauses.apply(fromReachoutTimeLock(connection.reachoutTimeLock));
     if (connection?.qr) this.onQrCode(connection.qr);
     for (const { statuses, pauses } of [
       fromMessageUpdates(events['messages.update'] ?? []),
       fromUpserts(events['messages.upsert']?.messages ?? []),
     ]) {
       for (const update of statuses) this.events.emit('status', update);
-      for (const pause of pauses) this.applyPause(pause);
+      for (const pause of pauses) this.pauses.apply(pause);
     }
     if (events['message-receipt.update']) {
       for (const update of fromReceiptUpdates(events['message-receipt.update'])) this.events.emit('status', update);
     }
-    if (events['message-capping.update']) this.applyPause(fromMessageCapping(events['message-capping.update']));
+    if (events['message-capping.update']) this.pauses.apply(fromMessageCapping(events['message-capping.update']));
     if (this.mode.kind === 'connect') this.directory.handle(events);
     if (connection?.connection === 'open') this.onOpen(generation);
     if (connection?.connection === 'close') this.onClosed(generation, connection.lastDisconnect?.error);
@@ -395,13 +395,13 @@ export class BaileysConnection implements Transport, LinkSource {
     this.setLifecycle('logged_out', detail);
     const { auth, accountId } = this.deps;
     const loggedOutAt = this.clock.now();
-    this.enqueueWrite(() => updateDeviceState(auth, accountId, { loggedOutAt }, { eraseAuth: true }));
+    this.writes.add(() => updateDeviceState(auth, accountId, { loggedOutAt }, { eraseAuth: true }));
   }
 
   private stop(lifecycle: 'stopped'): void {
     this.stopping.abort();
     this.clock.clearTimeout(this.reconnectTimer);
-    this.clock.clearTimeout(this.pauseTimer);
+    this.pauses.stop();
     this.retireSocket();
     this.lifecycle = lifecycle;
   }
@@ -441,7 +441,7 @@ export class BaileysConnection implements Transport, LinkSource {
     if (!settle) return;
     const identity: LinkedIdentity = { phone: phoneOf(me.id), name: me.name && me.name !== '~' ? me.name : null };
     // The creds that prove the link must be stored before anyone reconnects with them.
-    void this.writes.then(() => {
+    void this.writes.idle().then(() => {
       this.stop('stopped');
       settle.resolve(identity);
     });
@@ -452,8 +452,8 @@ export class BaileysConnection implements Transport, LinkSource {
     this.settleLink = undefined;
     this.stop('stopped');
     const { auth, accountId } = this.deps;
-    this.enqueueWrite(() => auth.clear(accountId));
-    void this.writes.then(() => settle?.reject(new Error(reason)));
+    this.writes.add(() => auth.clear(accountId));
+    void this.writes.idle().then(() => settle?.reject(new Error(reason)));
   }
 
   // ---- sending --------------------------------------------------------------------------------------
@@ -469,7 +469,7 @@ export class BaileysConnection implements Transport, LinkSource {
     if (!SENDABLE_JID.test(jid)) throw new TransportError('permanent', `${jid} is not a WhatsApp address this account can send to.`);
     try {
       const sent = await this.call(socket.sendMessage(jid, content, { messageId }), 'sending the message');
-      if (sent?.message) this.remember(messageId, sent.message);
+      if (sent?.message) this.sent.remember(messageId, sent.message);
     } catch (error) {
       throw this.callError(error, 'sending');
     }
@@ -506,43 +506,6 @@ export class BaileysConnection implements Transport, LinkSource {
     await this.call(socket.sendPresenceUpdate('paused', jid), 'typing presence').catch(() => undefined);
   }
 
-  private remember(messageId: string, message: ProtoMessage): void {
-    this.recent.set(messageId, message);
-    if (this.recent.size > RECENT_SENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
-  }
-
-  /** Baileys' `getMessage`: what we sent, for a recipient device that asks for it again. */
-  private async storedMessage(key: WAMessageKey): Promise<ProtoMessage | undefined> {
-    if (!key.id) return undefined;
-    const recent = this.recent.get(key.id);
-    if (recent) return recent;
-    const text = await this.deps.messageText(key.id).catch(() => undefined);
-    return text === undefined ? undefined : { conversation: text };
-  }
-
-  // ---- pauses ---------------------------------------------------------------------------------------
-
-  private applyPause(signal: PauseSignal): void {
-    this.pauses.apply(signal, this.clock.now());
-    this.refreshPause();
-  }
-
-  /** Persists the pause that holds (a restart must not lift it), and arms a timer for its end. */
-  private refreshPause(): void {
-    const now = this.clock.now();
-    const pause = this.pauses.current(now);
-    const until = pause?.until ?? null;
-    const reason = pause?.reason ?? null;
-    const { auth, accountId } = this.deps;
-    this.enqueueWrite(() => updateDeviceState(auth, accountId, { pausedUntil: until, pauseReason: reason }));
-    this.clock.clearTimeout(this.pauseTimer);
-    this.pauseTimer = undefined;
-    if (until !== null && !this.isStopped()) {
-      this.pauseTimer = this.clock.setTimeout(() => this.refreshPause(), Math.min(until - now, MAX_TIMER_MS));
-    }
-    this.publishState();
-  }
-
   // ---- state ----------------------------------------------------------------------------------------
 
   private setLifecycle(lifecycle: Exclude<Lifecycle, 'stopped'>, detail: string | null): void {
@@ -555,7 +518,7 @@ export class BaileysConnection implements Transport, LinkSource {
   /** The state the core sees: a pause shows only while the socket is open. */
   private publishState(): void {
     if (this.isStopped()) return;
-    const pause = this.lifecycle === 'open' ? this.pauses.current(this.clock.now()) : null;
+    const pause = this.lifecycle === 'open' ? this.pauses.current() : null;
     const state: AccountState = pause ? 'paused' : (this.lifecycle as AccountState);
     if (pause) this.info.detail = pause.reason;
     else if (this.lifecycle === 'open') this.info.detail = null;
@@ -571,12 +534,7 @@ export class BaileysConnection implements Transport, LinkSource {
     if (!auth) return;
     // Applied now, written in turn: a close in the same batch (515 after a pairing) must see the link.
     Object.assign(auth.state.creds, update);
-    this.enqueueWrite(() => auth.saveCreds({}));
-  }
-
-  /** Store writes run one at a time, in the order the events came. */
-  private enqueueWrite(work: () => Promise<void>): void {
-    this.writes = this.writes.then(work).catch((error: unknown) => this.reportError(error));
+    this.writes.add(() => auth.saveCreds({}));
   }
 
   private listen<T>(event: string, listener: (value: T) => void): () => void {
