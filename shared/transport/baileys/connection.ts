@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
-import { CallTimeoutError, delay, realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
+import { realClock, withTimeout, type Clock, type TimerHandle } from '../../time/clock';
 import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
 import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { updateDeviceState } from './device-state';
@@ -11,15 +11,14 @@ import {
   type BaileysEventMap,
   type BaileysSocket,
   type ILogger,
-  type OutgoingContent,
   type SocketFactory,
 } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
 import { DirectorySync, LidMap } from './directory-sync';
 import { describeDisconnect, disconnectAction, reconnectDelay } from './disconnect-policy';
 import type { LinkedIdentity, LinkSource } from './linking';
-import { PhoneCache } from './phone-cache';
 import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts } from './receipts';
+import { Sender } from './sender';
 import { SentMessages } from './sent-messages';
 import { StoredPauses } from './stored-pauses';
 import { describe, seconds } from './words';
@@ -56,12 +55,12 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly random: () => number;
   private readonly makeSocket: SocketFactory;
   private readonly logger: ILogger;
-  private readonly phones: PhoneCache;
   private readonly directory: DirectorySync;
   private readonly settings: ConnectionSettings;
   private readonly writes: WriteQueue;
   private readonly pauses: StoredPauses;
   private readonly sent: SentMessages;
+  private readonly sender: Sender;
   private readonly stopping = new AbortController();
   private readonly waWebSocketUrl: string | undefined;
   private lifecycle: Lifecycle;
@@ -99,7 +98,26 @@ export class BaileysConnection implements Transport, LinkSource {
     });
     this.pauses.onChange(() => this.publishState());
     this.sent = new SentMessages(deps.messageText);
-    this.phones = new PhoneCache(this.settings.phoneCache, () => this.clock.now());
+    const connection = this;
+    this.sender = new Sender(
+      {
+        get state() {
+          return connection.currentState;
+        },
+        ready: () => this.readySocket(),
+        dropped: (error) => {
+          if (this.socket && this.currentState === 'open') this.onClosed(this.generation, error);
+        },
+      },
+      {
+        call: (work, what) => this.call(work, what),
+        clock: this.clock,
+        typing: this.settings.typing,
+        phoneCache: this.settings.phoneCache,
+        sent: this.sent,
+        stopping: this.stopping.signal,
+      },
+    );
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
     this.lifecycle = mode.kind === 'link' ? 'linking' : 'connecting';
     this.currentState = this.lifecycle as AccountState;
@@ -130,30 +148,16 @@ export class BaileysConnection implements Transport, LinkSource {
     return this.currentState === 'open';
   }
 
-  async resolvePhone(digits: string): Promise<PhoneLookup> {
-    const socket = this.readySocket();
-    try {
-      return await this.phones.resolve(digits, async (number) => {
-        const found = await this.call(socket.onWhatsApp(number), 'the number lookup');
-        // Baileys resolves `undefined` when the query got no answer: a hiccup, not "not on WhatsApp".
-        if (found === undefined) throw new TransportError('transient', 'WhatsApp did not answer the number lookup; it will be asked again.');
-        const match = found.find((entry) => entry.exists);
-        return match ? { onWhatsApp: true, jid: match.jid } : { onWhatsApp: false };
-      });
-    } catch (error) {
-      throw this.callError(error, 'looking up the number');
-    }
+  resolvePhone(digits: string): Promise<PhoneLookup> {
+    return this.sender.resolvePhone(digits);
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<void> {
-    const socket = this.readySocket();
-    await this.showTyping(socket, jid, text.length);
-    await this.send(socket, jid, { text, linkPreview: null }, messageId);
+  sendText(jid: string, text: string, messageId: string): Promise<void> {
+    return this.sender.sendText(jid, text, messageId);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
-    const socket = this.readySocket();
-    await this.send(socket, jid, mediaContent(media), messageId);
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+    return this.sender.sendMedia(jid, media, messageId);
   }
 
   onStatus(listener: (update: StatusUpdate) => void): () => void {
@@ -465,45 +469,9 @@ export class BaileysConnection implements Transport, LinkSource {
     return this.socket;
   }
 
-  private async send(socket: BaileysSocket, jid: string, content: OutgoingContent, messageId: string): Promise<void> {
-    if (!SENDABLE_JID.test(jid)) throw new TransportError('permanent', `${jid} is not a WhatsApp address this account can send to.`);
-    try {
-      const sent = await this.call(socket.sendMessage(jid, content, { messageId }), 'sending the message');
-      if (sent?.message) this.sent.remember(messageId, sent.message);
-    } catch (error) {
-      throw this.callError(error, 'sending');
-    }
-  }
-
-  /** Why a socket call failed, as the dispatcher handles it. */
-  private callError(error: unknown, doing: string): TransportError {
-    if (error instanceof TransportError) return error;
-    if (error instanceof CallTimeoutError) {
-      return new TransportError('transient', `WhatsApp did not answer ${doing === 'sending' ? 'the send' : 'the number lookup'} in time; it will be tried again with the same id.`);
-    }
-    const code = disconnectCode(error);
-    // Closed under our feet (428), or Baileys not logged in yet (TypeError): the message goes back
-    // untouched, and the state moves at once so the dispatcher waits for the reconnect.
-    if (code === 428 || code === 408 || error instanceof TypeError || this.currentState !== 'open') {
-      if (this.socket && this.currentState === 'open') this.onClosed(this.generation, error);
-      return new TransportError('unavailable', `The connection to WhatsApp dropped while ${doing}; it resumes after the reconnect.`);
-    }
-    return new TransportError('transient', `WhatsApp failed while ${doing}: ${describe(error)}`);
-  }
-
   /** Every call on the socket ends in time: Baileys' own can hang for a minute. */
   private call<T>(work: Promise<T>, what: string): Promise<T> {
     return withTimeout(work, this.settings.callTimeoutMs, `WhatsApp (${what})`, this.clock);
-  }
-
-  private async showTyping(socket: BaileysSocket, jid: string, length: number): Promise<void> {
-    const typing = this.settings.typing;
-    if (!typing) return;
-    const ms = Math.min(typing.maxMs, Math.max(typing.minMs, length * typing.msPerChar));
-    // Presence is a courtesy: if it fails, the message still goes.
-    await this.call(socket.sendPresenceUpdate('composing', jid), 'typing presence').catch(() => undefined);
-    await delay(ms, this.clock, this.stopping.signal);
-    await this.call(socket.sendPresenceUpdate('paused', jid), 'typing presence').catch(() => undefined);
   }
 
   // ---- state ----------------------------------------------------------------------------------------
@@ -544,22 +512,6 @@ export class BaileysConnection implements Transport, LinkSource {
 
   private reportError(error: unknown): void {
     (this.deps.onError ?? ((e) => process.emitWarning(`WhatsApp connection: ${describe(e)}`)))(error);
-  }
-}
-
-/** Contacts, groups and LIDs (normalised, no device suffix); anything else is refused before sending. */
-const SENDABLE_JID = /^[0-9]+(-[0-9]+)?@(s\.whatsapp\.net|g\.us|lid)$/;
-
-function mediaContent(media: OutgoingMedia): OutgoingContent {
-  switch (media.kind) {
-    case 'image':
-      return { image: media.buffer, mimetype: media.mimetype };
-    case 'video':
-      return { video: media.buffer, mimetype: media.mimetype };
-    case 'audio':
-      return { audio: media.buffer, mimetype: media.mimetype, ptt: false };
-    default:
-      return { document: media.buffer, mimetype: media.mimetype, fileName: media.fileName };
   }
 }
 
