@@ -4,22 +4,14 @@ import { realClock, withTimeout, type Clock, type TimerHandle } from '../../time
 import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
 import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { updateDeviceState } from './device-state';
-import {
-  disconnectCode,
-  makeBaileysSocket,
-  type AuthenticationCreds,
-  type BaileysEventMap,
-  type BaileysSocket,
-  type ILogger,
-  type SocketFactory,
-} from './baileys-module';
+import { disconnectCode, makeBaileysSocket, type BaileysSocket, type ILogger } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
 import { DirectorySync, LidMap } from './directory-sync';
 import { describeDisconnect, disconnectAction, reconnectDelay } from './disconnect-policy';
 import type { LinkedIdentity, LinkSource } from './linking';
-import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts } from './receipts';
 import { Sender } from './sender';
 import { SentMessages } from './sent-messages';
+import { SocketLifecycle } from './socket-lifecycle';
 import { StoredPauses } from './stored-pauses';
 import { describe, seconds } from './words';
 import { WriteQueue } from './write-queue';
@@ -53,7 +45,6 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly events = new EventEmitter();
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly makeSocket: SocketFactory;
   private readonly logger: ILogger;
   private readonly directory: DirectorySync;
   private readonly settings: ConnectionSettings;
@@ -62,16 +53,12 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly sent: SentMessages;
   private readonly sender: Sender;
   private readonly stopping = new AbortController();
-  private readonly waWebSocketUrl: string | undefined;
   private lifecycle: Lifecycle;
   private currentState: AccountState;
   private auth: StoredAuth | undefined;
-  private socket: BaileysSocket | undefined;
-  private unsubscribe: (() => void) | undefined;
-  private generation = 0;
+  private readonly socket: SocketLifecycle;
   private attempts = 0;
   private reconnectTimer: TimerHandle | undefined;
-  private openTimer: TimerHandle | undefined;
   private pairingRequested = false;
   private settleLink: { resolve: (identity: LinkedIdentity) => void; reject: (error: Error) => void } | undefined;
   private started: Promise<void> | undefined;
@@ -84,10 +71,8 @@ export class BaileysConnection implements Transport, LinkSource {
   ) {
     this.clock = deps.clock ?? realClock;
     this.random = deps.random ?? Math.random;
-    this.makeSocket = deps.makeSocket ?? makeBaileysSocket;
     this.settings = connectionSettings(options);
     this.logger = this.settings.logger;
-    this.waWebSocketUrl = this.settings.waWebSocketUrl;
     this.writes = new WriteQueue((error) => this.reportError(error));
     this.pauses = new StoredPauses({
       accountId: deps.accountId,
@@ -106,7 +91,7 @@ export class BaileysConnection implements Transport, LinkSource {
         },
         ready: () => this.readySocket(),
         dropped: (error) => {
-          if (this.socket && this.currentState === 'open') this.onClosed(this.generation, error);
+          if (this.socket.current && this.currentState === 'open') this.onClosed(this.socket.generation, error);
         },
       },
       {
@@ -119,6 +104,32 @@ export class BaileysConnection implements Transport, LinkSource {
       },
     );
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
+    this.socket = new SocketLifecycle(
+      {
+        options: {
+          waWebSocketUrl: this.settings.waWebSocketUrl,
+          connectTimeoutMs: this.settings.connectTimeoutMs,
+          queryTimeoutMs: this.settings.callTimeoutMs,
+          keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
+          logger: this.logger,
+        },
+        openTimeoutMs: this.settings.openTimeoutMs,
+        makeSocket: deps.makeSocket ?? makeBaileysSocket,
+        clock: this.clock,
+        writes: this.writes,
+        signals: { status: (update) => this.events.emit('status', update), pause: (signal) => this.pauses.apply(signal) },
+        getMessage: (key) => this.sent.find(key),
+        cachedGroupMetadata: async (jid) => this.directory.groupMetadata(jid),
+      },
+      {
+        qr: (qr) => this.onQrCode(qr),
+        batch: (events) => {
+          if (this.mode.kind === 'connect') this.directory.handle(events);
+        },
+        open: (generation) => this.onOpen(generation),
+        closed: (generation, error) => this.onClosed(generation, error),
+      },
+    );
     this.lifecycle = mode.kind === 'link' ? 'linking' : 'connecting';
     this.currentState = this.lifecycle as AccountState;
     this.info = { phone: deps.phone, name: null, detail: null, connectedAt: null };
@@ -233,11 +244,10 @@ export class BaileysConnection implements Transport, LinkSource {
 
   /** Logs the device out on WhatsApp (unlink), then stops. The caller erases the stored auth. */
   async logout(): Promise<void> {
-    const socket = this.socket;
+    const socket = this.socket.current;
     if (socket && this.lifecycle === 'open') {
       // Its 401 close is our own doing, not a logout to react to.
-      this.unsubscribe?.();
-      this.unsubscribe = undefined;
+      this.socket.detach();
       await this.call(socket.logout('Unlinked'), 'the logout').catch((error: unknown) => this.reportError(error));
     }
     await this.close();
@@ -269,77 +279,12 @@ export class BaileysConnection implements Transport, LinkSource {
 
   private openSocket(): void {
     if (this.isStopped() || !this.auth) return;
-    this.retireSocket();
-    const generation = ++this.generation;
-    let socket: BaileysSocket;
-    try {
-      socket = this.makeSocket({
-        auth: this.auth.state,
-        waWebSocketUrl: this.waWebSocketUrl,
-        connectTimeoutMs: this.settings.connectTimeoutMs,
-        queryTimeoutMs: this.settings.callTimeoutMs,
-        keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
-        logger: this.logger,
-        getMessage: (key) => this.sent.find(key),
-        cachedGroupMetadata: async (jid) => this.directory.groupMetadata(jid),
-      });
-    } catch (error) {
-      this.onClosed(generation, error);
-      return;
-    }
-    this.socket = socket;
-    this.unsubscribe = socket.ev.process((events) => {
-      if (generation === this.generation) this.onEvents(generation, events);
-    });
-    this.openTimer = this.clock.setTimeout(() => {
-      if (generation !== this.generation || this.lifecycle === 'open') return;
-      this.onClosed(generation, timedOut(`WhatsApp did not complete the connection within ${seconds(this.settings.openTimeoutMs)}`));
-    }, this.settings.openTimeoutMs);
-  }
-
-  /** Detaches and ends the current socket; its later events are ignored. */
-  private retireSocket(): void {
-    this.clock.clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    const socket = this.socket;
-    this.socket = undefined;
-    this.generation++;
-    if (socket) {
-      try {
-        void Promise.resolve(socket.end(undefined)).catch(() => undefined);
-      } catch {
-        // A socket that fails to end is being dropped anyway.
-      }
-    }
-  }
-
-  private onEvents(generation: number, events: Partial<BaileysEventMap>): void {
-    const creds = events['creds.update'];
-    if (creds) this.saveCreds(creds);
-    const connection = events['connection.update'];
-    if (connection?.reachoutTimeLock) this.pauses.apply(fromReachoutTimeLock(connection.reachoutTimeLock));
-    if (connection?.qr) this.onQrCode(connection.qr);
-    for (const { statuses, pauses } of [
-      fromMessageUpdates(events['messages.update'] ?? []),
-      fromUpserts(events['messages.upsert']?.messages ?? []),
-    ]) {
-      for (const update of statuses) this.events.emit('status', update);
-      for (const pause of pauses) this.pauses.apply(pause);
-    }
-    if (events['message-receipt.update']) {
-      for (const update of fromReceiptUpdates(events['message-receipt.update'])) this.events.emit('status', update);
-    }
-    if (events['message-capping.update']) this.pauses.apply(fromMessageCapping(events['message-capping.update']));
-    if (this.mode.kind === 'connect') this.directory.handle(events);
-    if (connection?.connection === 'open') this.onOpen(generation);
-    if (connection?.connection === 'close') this.onClosed(generation, connection.lastDisconnect?.error);
+    this.socket.open(this.auth);
   }
 
   private onOpen(generation: number): void {
-    if (generation !== this.generation || !this.socket) return;
-    this.clock.clearTimeout(this.openTimer);
+    if (generation !== this.socket.generation || !this.socket.current) return;
+    this.socket.cancelOpenTimeout();
     this.attempts = 0;
     // Our own creds, which Baileys updates in place (its socket's `user` is a snapshot).
     const me = this.auth?.state.creds.me;
@@ -351,19 +296,19 @@ export class BaileysConnection implements Transport, LinkSource {
     }
     this.info.connectedAt = this.clock.now();
     this.setLifecycle('open', null);
-    const socket = this.socket;
+    const socket = this.socket.current;
     void updateDeviceState(this.deps.auth, this.deps.accountId, { loggedOutAt: null }).catch((error: unknown) => this.reportError(error));
     // The groups this account is in, for chat ids and names, and for cachedGroupMetadata.
     void this.call(socket.groupFetchAllParticipating(), 'the group list')
       .then((groups) => {
-        if (generation === this.generation) this.directory.addGroups(groups);
+        if (generation === this.socket.generation) this.directory.addGroups(groups);
       })
       .catch((error: unknown) => this.reportError(error));
   }
 
   private onClosed(generation: number, error: unknown): void {
-    if (generation !== this.generation || this.isStopped()) return;
-    this.retireSocket();
+    if (generation !== this.socket.generation || this.isStopped()) return;
+    this.socket.retire();
     const code = disconnectCode(error);
     const action = disconnectAction(code);
     if (this.mode.kind === 'link') {
@@ -406,7 +351,7 @@ export class BaileysConnection implements Transport, LinkSource {
     this.stopping.abort();
     this.clock.clearTimeout(this.reconnectTimer);
     this.pauses.stop();
-    this.retireSocket();
+    this.socket.retire();
     this.lifecycle = lifecycle;
   }
 
@@ -419,16 +364,17 @@ export class BaileysConnection implements Transport, LinkSource {
   private onQrCode(qr: string): void {
     if (this.mode.kind !== 'link') return;
     // The socket is talking to WhatsApp; a QR lives until Baileys runs out of them (408).
-    this.clock.clearTimeout(this.openTimer);
+    this.socket.cancelOpenTimeout();
     const phone = this.mode.pairingPhone;
     if (phone === undefined) {
       this.events.emit('qr', qr);
       return;
     }
     // A pairing code can be asked for once the socket is talking to WhatsApp, which the first QR shows.
-    if (this.pairingRequested || !this.socket) return;
+    const socket = this.socket.current;
+    if (this.pairingRequested || !socket) return;
     this.pairingRequested = true;
-    void this.call(this.socket.requestPairingCode(phone), 'the pairing code request').then(
+    void this.call(socket.requestPairingCode(phone), 'the pairing code request').then(
       (code) => this.events.emit('pairing-code', code),
       (error: unknown) => this.failLink(`WhatsApp did not give a pairing code: ${describe(error)}`),
     );
@@ -463,10 +409,11 @@ export class BaileysConnection implements Transport, LinkSource {
   // ---- sending --------------------------------------------------------------------------------------
 
   private readySocket(): BaileysSocket {
-    if (this.currentState !== 'open' || !this.socket) {
+    const socket = this.socket.current;
+    if (this.currentState !== 'open' || !socket) {
       throw new TransportError('unavailable', this.info.detail ?? `The WhatsApp account is ${this.currentState.replace('_', ' ')}.`);
     }
-    return this.socket;
+    return socket;
   }
 
   /** Every call on the socket ends in time: Baileys' own can hang for a minute. */
@@ -497,14 +444,6 @@ export class BaileysConnection implements Transport, LinkSource {
 
   // ---- plumbing -------------------------------------------------------------------------------------
 
-  private saveCreds(update: Partial<AuthenticationCreds>): void {
-    const auth = this.auth;
-    if (!auth) return;
-    // Applied now, written in turn: a close in the same batch (515 after a pairing) must see the link.
-    Object.assign(auth.state.creds, update);
-    this.writes.add(() => auth.saveCreds({}));
-  }
-
   private listen<T>(event: string, listener: (value: T) => void): () => void {
     this.events.on(event, listener);
     return () => this.events.off(event, listener);
@@ -527,9 +466,4 @@ function linkFailure(code: number | undefined, pairing: boolean): string {
   }
   if (code === 401 || code === 403) return `WhatsApp refused the link (${code}): start linking again.`;
   return `Linking stopped: the connection to WhatsApp closed${code === undefined ? '' : ` (${code})`}; start linking again.`;
-}
-
-/** A Boom-shaped 408, as Baileys' own timeouts are. */
-function timedOut(message: string): Error {
-  return Object.assign(new Error(message), { output: { statusCode: 408 } });
 }
