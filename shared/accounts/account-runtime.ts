@@ -7,7 +7,7 @@ import type { Account, AccountState, MessageChange } from '../model';
 import type { ChatDirectory } from '../recipients/directory';
 import type { WorkspaceStore } from '../store/types';
 import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
-import { realClock, type Clock } from '../transport/baileys/timeouts';
+import { realClock, type Clock } from '../time/clock';
 import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
 import { TransportError, type Transport } from '../transport/types';
 import { OwnershipKeeper } from './ownership-keeper';

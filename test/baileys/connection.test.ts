@@ -1,7 +1,7 @@
 import { Boom } from '@hapi/boom';
 import { loadBaileys } from '../../shared/transport/baileys/baileys-module';
 import { BaileysConnection } from '../../shared/transport/baileys/connection';
-import { CallTimeoutError } from '../../shared/transport/baileys/timeouts';
+import { CallTimeoutError } from '../../shared/time/clock';
 import { TransportError } from '../../shared/transport/types';
 import { settle } from './support/fake-clock';
 import { ACCOUNT_ID, ME, openHarness, type Harness } from './support/harness';

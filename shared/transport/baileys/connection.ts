@@ -1,74 +1,13 @@
-import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
-import type { AuthStateRepository } from '../../store/types';
-import { TransportError, type OutgoingMedia, type PhoneLookup, type StatusUpdate, type Transport } from '../types';
-import { isLinked, loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
-import {
-  disconnectCode,
-  makeBaileysSocket,
-  type AuthenticationCreds,
-  type BaileysEventMap,
-  type BaileysModule,
-  type BaileysSocket,
-  type ILogger,
-  type OutgoingContent,
-  type ProtoMessage,
-  type SocketFactory,
-  type WAMessageKey,
-} from './baileys-module';
-import { DirectorySync, LidMap, type DirectorySink } from './directory-sync';
-import { DEFAULT_BACKOFF, describeDisconnect, disconnectAction, reconnectDelay, type BackoffPolicy } from './disconnect-policy';
+import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../types';
+import { ConnectedSession } from './connected-session';
+import type { BaileysConnectionDeps, BaileysConnectionOptions } from './connection-options';
 import type { LinkedIdentity, LinkSource } from './linking';
-import { SILENT_LOGGER } from './logger';
-import { DEFAULT_PHONE_CACHE, PhoneCache, type PhoneCacheOptions } from './phone-cache';
-import { PauseBook } from './pauses';
-import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
-import { CallTimeoutError, delay, MAX_TIMER_MS, realClock, withTimeout, type Clock, type TimerHandle } from './timeouts';
+import { LinkingSession } from './linking-session';
+import { Sender } from './sender';
+import { SessionContext, type Session } from './session-context';
 
-/** Typing presence before a text: `msPerChar` of the text's length, kept within [minMs, maxMs]. */
-export interface TypingPolicy {
-  readonly msPerChar: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-export const DEFAULT_TYPING: TypingPolicy = { msPerChar: 30, minMs: 500, maxMs: 3_000 };
-
-export interface BaileysConnectionOptions {
-  /** WhatsApp Web's WebSocket address; tests point it at a local fake server. Default: Baileys' own. */
-  readonly waWebSocketUrl?: string;
-  /** The WebSocket and Noise handshakes (Baileys' `connectTimeoutMs`). */
-  readonly connectTimeoutMs?: number;
-  /** From a new socket to `open`; a socket that gets no further is dropped and retried with backoff. */
-  readonly openTimeoutMs?: number;
-  /** Every call on the socket: send, number lookup, group fetch, presence, pairing, logout. */
-  readonly callTimeoutMs?: number;
-  readonly keepAliveIntervalMs?: number;
-  readonly backoff?: BackoffPolicy;
-  /** How long a 463 ("restricted from starting new chats") pauses sending when WhatsApp gives no end. */
-  readonly restrictionPauseMs?: number;
-  /** Typing presence before each text (off by default: it slows every send). */
-  readonly typing?: TypingPolicy | false;
-  readonly phoneCache?: Partial<PhoneCacheOptions>;
-  /** Baileys' logger (silent by default). */
-  readonly logger?: ILogger;
-}
-
-export interface BaileysConnectionDeps {
-  readonly accountId: string;
-  /** The account's number if already known (digits). */
-  readonly phone: string | null;
-  readonly auth: AuthStateRepository;
-  readonly directory: DirectorySink;
-  /** The text of a message we sent, so Baileys can resend it when a recipient's device asks. */
-  readonly messageText: (messageId: string) => Promise<string | undefined>;
-  readonly makeSocket?: SocketFactory;
-  readonly clock?: Clock;
-  readonly random?: () => number;
-  readonly baileys?: BaileysModule;
-  /** Errors that belong to no message (a store write that failed); engines log them. */
-  readonly onError?: (error: unknown) => void;
-}
+export { DEFAULT_TYPING, type BaileysConnectionDeps, type BaileysConnectionOptions, type TypingPolicy } from './connection-options';
 
 /** `connect`: a linked account; `link`: link a new phone by QR, or by pairing code for `pairingPhone`. */
 export type ConnectionMode = { readonly kind: 'connect' } | { readonly kind: 'link'; readonly pairingPhone?: string };
@@ -84,183 +23,94 @@ export interface ConnectionInfo {
   readonly connectedAt: number | null;
 }
 
-const DEFAULTS = {
-  connectTimeoutMs: 20_000,
-  openTimeoutMs: 60_000,
-  callTimeoutMs: 30_000,
-  keepAliveIntervalMs: 30_000,
-  restrictionPauseMs: 24 * 3_600_000,
-};
-
-/** Where the socket is, apart from pauses (a pause only shows while the socket is open). */
-type Lifecycle = 'linking' | 'connecting' | 'open' | 'reconnecting' | 'logged_out' | 'replaced' | 'stopped';
-
-const RECENT_SENT_LIMIT = 500;
-
 /**
- * One linked WhatsApp account over Baileys: the core's Transport, and the state machine that keeps it
- * connected for months. Every socket is numbered; events of a socket that was replaced are ignored,
- * so a late close can never undo a newer connection.
+ * One WhatsApp account over Baileys: the core's Transport, and a LinkSource while linking. The mode
+ * picks the state machine once (LinkingSession until a new phone confirms, ConnectedSession to keep a
+ * linked one connected for months); this class only hands the calls to it.
  */
 export class BaileysConnection implements Transport, LinkSource {
   readonly outcome: Promise<LinkedIdentity>;
-  private readonly events = new EventEmitter();
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly makeSocket: SocketFactory;
-  private readonly logger: ILogger;
-  private readonly phones: PhoneCache;
-  private readonly directory: DirectorySync;
-  private readonly settings: typeof DEFAULTS & { backoff: BackoffPolicy; typing: TypingPolicy | false };
-  private readonly pauses: PauseBook;
-  /** Our sent messages as WhatsApp got them, for media resends (the outbox keeps only the file URL). */
-  private readonly recent = new Map<string, ProtoMessage>();
-  private readonly stopping = new AbortController();
-  private readonly waWebSocketUrl: string | undefined;
-  private lifecycle: Lifecycle;
-  private currentState: AccountState;
-  private auth: StoredAuth | undefined;
-  private socket: BaileysSocket | undefined;
-  private unsubscribe: (() => void) | undefined;
-  private generation = 0;
-  private attempts = 0;
-  private reconnectTimer: TimerHandle | undefined;
-  private openTimer: TimerHandle | undefined;
-  private pauseTimer: TimerHandle | undefined;
-  private writes: Promise<void> = Promise.resolve();
-  private pairingRequested = false;
-  private settleLink: { resolve: (identity: LinkedIdentity) => void; reject: (error: Error) => void } | undefined;
-  private started: Promise<void> | undefined;
-  private info: { phone: string | null; name: string | null; detail: string | null; connectedAt: number | null };
+  private readonly context: SessionContext;
+  private readonly session: Session;
+  private readonly sender: Sender;
 
-  constructor(
-    options: BaileysConnectionOptions,
-    private readonly deps: BaileysConnectionDeps,
-    private readonly mode: ConnectionMode = { kind: 'connect' },
-  ) {
-    this.clock = deps.clock ?? realClock;
-    this.random = deps.random ?? Math.random;
-    this.makeSocket = deps.makeSocket ?? makeBaileysSocket;
-    this.logger = options.logger ?? SILENT_LOGGER;
-    this.settings = {
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      openTimeoutMs: options.openTimeoutMs ?? DEFAULTS.openTimeoutMs,
-      callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
-      keepAliveIntervalMs: options.keepAliveIntervalMs ?? DEFAULTS.keepAliveIntervalMs,
-      restrictionPauseMs: options.restrictionPauseMs ?? DEFAULTS.restrictionPauseMs,
-      backoff: options.backoff ?? DEFAULT_BACKOFF,
-      typing: options.typing ?? false,
-    };
-    this.waWebSocketUrl = options.waWebSocketUrl;
-    this.pauses = new PauseBook(this.settings.restrictionPauseMs);
-    this.phones = new PhoneCache({ ...DEFAULT_PHONE_CACHE, ...options.phoneCache }, () => this.clock.now());
-    this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
-    this.lifecycle = mode.kind === 'link' ? 'linking' : 'connecting';
-    this.currentState = this.lifecycle as AccountState;
-    this.info = { phone: deps.phone, name: null, detail: null, connectedAt: null };
-    this.outcome = new Promise<LinkedIdentity>((resolve, reject) => {
-      this.settleLink = { resolve, reject };
+  constructor(options: BaileysConnectionOptions, deps: BaileysConnectionDeps, mode: ConnectionMode = { kind: 'connect' }) {
+    const context = new SessionContext(options, deps);
+    this.context = context;
+    this.session = mode.kind === 'link' ? new LinkingSession(context, mode.pairingPhone) : new ConnectedSession(context);
+    this.sender = new Sender(this.session, {
+      call: (work, what) => context.call(work, what),
+      clock: context.clock,
+      typing: context.settings.typing,
+      phoneCache: context.settings.phoneCache,
+      sent: context.sent,
+      stopping: context.stopping.signal,
     });
+    this.outcome = this.session.outcome;
     // Only a link has an outcome; nobody need listen to it otherwise.
     this.outcome.catch(() => undefined);
-    this.events.setMaxListeners(0);
   }
 
   // ---- Transport ------------------------------------------------------------------------------------
 
   get state(): AccountState {
-    return this.currentState;
+    return this.session.state;
   }
 
   get phone(): string | null {
-    return this.info.phone;
+    return this.context.facts.phone;
   }
 
   get name(): string | null {
-    return this.info.name;
+    return this.context.facts.name;
   }
 
   isReady(): boolean {
-    return this.currentState === 'open';
+    return this.session.state === 'open';
   }
 
-  async resolvePhone(digits: string): Promise<PhoneLookup> {
-    const socket = this.readySocket();
-    try {
-      return await this.phones.resolve(digits, async (number) => {
-        const found = await this.call(socket.onWhatsApp(number), 'the number lookup');
-        // Baileys resolves `undefined` when the query got no answer: a hiccup, not "not on WhatsApp".
-        if (found === undefined) throw new TransportError('transient', 'WhatsApp did not answer the number lookup; it will be asked again.');
-        const match = found.find((entry) => entry.exists);
-        return match ? { onWhatsApp: true, jid: match.jid } : { onWhatsApp: false };
-      });
-    } catch (error) {
-      throw this.callError(error, 'looking up the number');
-    }
+  resolvePhone(digits: string): Promise<PhoneLookup> {
+    return this.sender.resolvePhone(digits);
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<void> {
-    const socket = this.readySocket();
-    await this.showTyping(socket, jid, text.length);
-    await this.send(socket, jid, { text, linkPreview: null }, messageId);
+  sendText(jid: string, text: string, messageId: string): Promise<void> {
+    return this.sender.sendText(jid, text, messageId);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
-    const socket = this.readySocket();
-    await this.send(socket, jid, mediaContent(media), messageId);
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+    return this.sender.sendMedia(jid, media, messageId);
   }
 
   onStatus(listener: (update: StatusUpdate) => void): () => void {
-    return this.listen('status', listener);
+    return this.context.listen('status', listener);
   }
 
   onStateChange(listener: (state: AccountState) => void): () => void {
-    return this.listen('state', listener);
+    return this.context.listen('state', listener);
   }
 
   /** Stops for good: timers cleared, socket closed. Queued messages stay queued. */
-  async close(): Promise<void> {
-    if (this.lifecycle === 'stopped') return;
-    await this.started?.catch(() => undefined);
-    this.stop('stopped');
-    this.settleLink?.reject(new Error('Linking was cancelled.'));
-    await this.directory.flushed();
-    await this.writes;
-    this.events.removeAllListeners();
+  close(): Promise<void> {
+    return this.session.close();
   }
 
   // ---- beyond Transport: lifecycle, linking, account information -----------------------------------
 
   /** Loads the stored auth and opens the first socket. Call once. */
   start(): Promise<void> {
-    this.started ??= this.begin().catch((error: unknown) => {
-      this.reportError(error);
-      if (this.mode.kind === 'link') {
-        this.failLink(`Linking could not start: ${describe(error)}`);
-        return;
-      }
-      // The store could not be read (locked, briefly unavailable): try again with the same backoff.
-      this.attempts++;
-      const wait = reconnectDelay(this.settings.backoff, this.attempts, this.random);
-      this.setLifecycle('reconnecting', `Could not start the connection: ${describe(error)}. Next attempt in ${seconds(wait)}.`);
-      this.reconnectTimer = this.clock.setTimeout(() => {
-        this.started = undefined;
-        void this.start();
-      }, wait);
-    });
-    return this.started;
+    return this.session.start();
   }
 
   connectionInfo(): ConnectionInfo {
-    return { state: this.currentState, ...this.info, pausedUntil: this.pauses.current(this.clock.now())?.until ?? null };
+    return { state: this.session.state, ...this.context.facts, pausedUntil: this.context.pauses.current()?.until ?? null };
   }
 
   onQr(listener: (qr: string) => void): () => void {
-    return this.listen('qr', listener);
+    return this.context.listen('qr', listener);
   }
 
   onPairingCode(listener: (code: string) => void): () => void {
-    return this.listen('pairing-code', listener);
+    return this.context.listen('pairing-code', listener);
   }
 
   async cancel(): Promise<void> {
@@ -269,434 +119,21 @@ export class BaileysConnection implements Transport, LinkSource {
 
   /** Takes the account back after another client replaced it (440), or retries at once. */
   reconnect(): void {
-    if (this.lifecycle !== 'replaced' && this.lifecycle !== 'reconnecting') return;
-    this.clock.clearTimeout(this.reconnectTimer);
-    this.attempts = 0;
-    this.setLifecycle('connecting', null);
-    this.openSocket();
+    this.session.reconnect();
   }
 
   /** Lifts every pause now (the owner knows better, e.g. after appealing a restriction). */
   resume(): void {
-    this.pauses.clear();
-    this.refreshPause();
+    this.context.pauses.clear();
   }
 
   /** Logs the device out on WhatsApp (unlink), then stops. The caller erases the stored auth. */
-  async logout(): Promise<void> {
-    const socket = this.socket;
-    if (socket && this.lifecycle === 'open') {
-      // Its 401 close is our own doing, not a logout to react to.
-      this.unsubscribe?.();
-      this.unsubscribe = undefined;
-      await this.call(socket.logout('Unlinked'), 'the logout').catch((error: unknown) => this.reportError(error));
-    }
-    await this.close();
+  logout(): Promise<void> {
+    return this.session.logout();
   }
 
   /** Resolves when directory writes so far are stored (tests, shutdown). */
   directoryFlushed(): Promise<void> {
-    return this.directory.flushed();
+    return this.context.directory.flushed();
   }
-
-  // ---- socket lifecycle -----------------------------------------------------------------------------
-
-  private async begin(): Promise<void> {
-    const device = await this.deps.auth.readDeviceState(this.deps.accountId);
-    if (device.pausedUntil !== null && device.pausedUntil > this.clock.now()) {
-      this.pauses.restore({ until: device.pausedUntil, reason: device.pauseReason ?? 'Sending is paused.' });
-      this.refreshPause();
-    }
-    const auth = await loadAuthState(
-      { repository: this.deps.auth, accountId: this.deps.accountId, now: () => this.clock.now(), logger: this.logger, ...(this.deps.baileys ? { baileys: this.deps.baileys } : {}) },
-      this.mode.kind === 'link',
-    );
-    if (this.isStopped()) return;
-    if (!auth || (this.mode.kind === 'connect' && !isLinked(auth.state.creds))) {
-      this.setLifecycle('logged_out', 'No phone is linked to this account: link it again; queued messages wait for it.');
-      return;
-    }
-    this.auth = auth;
-    for (const mapping of await readLidMappings(this.deps.auth, this.deps.accountId)) this.directory.lids.add(mapping.lid, mapping.pn);
-    if (this.isStopped()) return;
-    this.openSocket();
-  }
-
-  private openSocket(): void {
-    if (this.isStopped() || !this.auth) return;
-    this.retireSocket();
-    const generation = ++this.generation;
-    let socket: BaileysSocket;
-    try {
-      socket = this.makeSocket({
-        auth: this.auth.state,
-        waWebSocketUrl: this.waWebSocketUrl,
-        connectTimeoutMs: this.settings.connectTimeoutMs,
-        queryTimeoutMs: this.settings.callTimeoutMs,
-        keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
-        logger: this.logger,
-        getMessage: (key) => this.storedMessage(key),
-        cachedGroupMetadata: async (jid) => this.directory.groupMetadata(jid),
-      });
-    } catch (error) {
-      this.onClosed(generation, error);
-      return;
-    }
-    this.socket = socket;
-    this.unsubscribe = socket.ev.process((events) => {
-      if (generation === this.generation) this.onEvents(generation, events);
-    });
-    this.openTimer = this.clock.setTimeout(() => {
-      if (generation !== this.generation || this.lifecycle === 'open') return;
-      this.onClosed(generation, timedOut(`WhatsApp did not complete the connection within ${seconds(this.settings.openTimeoutMs)}`));
-    }, this.settings.openTimeoutMs);
-  }
-
-  /** Detaches and ends the current socket; its later events are ignored. */
-  private retireSocket(): void {
-    this.clock.clearTimeout(this.openTimer);
-    this.openTimer = undefined;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    const socket = this.socket;
-    this.socket = undefined;
-    this.generation++;
-    if (socket) {
-      try {
-        void Promise.resolve(socket.end(undefined)).catch(() => undefined);
-      } catch {
-        // A socket that fails to end is being dropped anyway.
-      }
-    }
-  }
-
-  private onEvents(generation: number, events: Partial<BaileysEventMap>): void {
-    const creds = events['creds.update'];
-    if (creds) this.saveCreds(creds);
-    const connection = events['connection.update'];
-    if (connection?.reachoutTimeLock) this.applyPause(fromReachoutTimeLock(connection.reachoutTimeLock));
-    if (connection?.qr) this.onQrCode(connection.qr);
-    for (const { statuses, pauses } of [
-      fromMessageUpdates(events['messages.update'] ?? []),
-      fromUpserts(events['messages.upsert']?.messages ?? []),
-    ]) {
-      for (const update of statuses) this.events.emit('status', update);
-      for (const pause of pauses) this.applyPause(pause);
-    }
-    if (events['message-receipt.update']) {
-      for (const update of fromReceiptUpdates(events['message-receipt.update'])) this.events.emit('status', update);
-    }
-    if (events['message-capping.update']) this.applyPause(fromMessageCapping(events['message-capping.update']));
-    if (this.mode.kind === 'connect') this.directory.handle(events);
-    if (connection?.connection === 'open') this.onOpen(generation);
-    if (connection?.connection === 'close') this.onClosed(generation, connection.lastDisconnect?.error);
-  }
-
-  private onOpen(generation: number): void {
-    if (generation !== this.generation || !this.socket) return;
-    this.clock.clearTimeout(this.openTimer);
-    this.attempts = 0;
-    // Our own creds, which Baileys updates in place (its socket's `user` is a snapshot).
-    const me = this.auth?.state.creds.me;
-    if (me?.id) this.info.phone = phoneOf(me.id);
-    if (me?.name && me.name !== '~') this.info.name = me.name;
-    if (this.mode.kind === 'link') {
-      this.completeLink();
-      return;
-    }
-    this.info.connectedAt = this.clock.now();
-    this.setLifecycle('open', null);
-    const socket = this.socket;
-    void this.deps.auth
-      .readDeviceState(this.deps.accountId)
-      .then((device) => (device.loggedOutAt === null ? undefined : this.deps.auth.writeDeviceState(this.deps.accountId, { ...device, loggedOutAt: null })))
-      .catch((error: unknown) => this.reportError(error));
-    // The groups this account is in, for chat ids and names, and for cachedGroupMetadata.
-    void this.call(socket.groupFetchAllParticipating(), 'the group list')
-      .then((groups) => {
-        if (generation === this.generation) this.directory.addGroups(groups);
-      })
-      .catch((error: unknown) => this.reportError(error));
-  }
-
-  private onClosed(generation: number, error: unknown): void {
-    if (generation !== this.generation || this.isStopped()) return;
-    this.retireSocket();
-    const code = disconnectCode(error);
-    const action = disconnectAction(code);
-    if (this.mode.kind === 'link') {
-      // 515 right after a scan or a pairing: the link succeeded and WhatsApp wants a fresh login.
-      if (action === 'restart' && this.auth && isLinked(this.auth.state.creds)) this.completeLink();
-      else this.failLink(linkFailure(code, this.mode.pairingPhone !== undefined));
-      return;
-    }
-    const detail = describeDisconnect(action, code, error instanceof Error ? error.message : undefined);
-    switch (action) {
-      case 'restart':
-        this.setLifecycle('connecting', detail);
-        this.openSocket();
-        return;
-      case 'reconnect': {
-        this.attempts++;
-        const wait = reconnectDelay(this.settings.backoff, this.attempts, this.random);
-        this.setLifecycle('reconnecting', `${detail} Next attempt in ${seconds(wait)}.`);
-        this.reconnectTimer = this.clock.setTimeout(() => this.openSocket(), wait);
-        return;
-      }
-      case 'logged_out':
-        this.loggedOut(detail);
-        return;
-      case 'replaced':
-        this.setLifecycle('replaced', detail);
-        return;
-    }
-  }
-
-  /** The link is gone: its keys are useless, and a restart must not try to log in with them. */
-  private loggedOut(detail: string): void {
-    this.setLifecycle('logged_out', detail);
-    const { auth, accountId } = this.deps;
-    const loggedOutAt = this.clock.now();
-    this.enqueueWrite(async () => {
-      const device = await auth.readDeviceState(accountId);
-      await auth.clear(accountId);
-      await auth.writeDeviceState(accountId, { ...device, loggedOutAt });
-    });
-  }
-
-  private stop(lifecycle: 'stopped'): void {
-    this.stopping.abort();
-    this.clock.clearTimeout(this.reconnectTimer);
-    this.clock.clearTimeout(this.pauseTimer);
-    this.retireSocket();
-    this.lifecycle = lifecycle;
-  }
-
-  private isStopped(): boolean {
-    return this.lifecycle === 'stopped';
-  }
-
-  // ---- linking --------------------------------------------------------------------------------------
-
-  private onQrCode(qr: string): void {
-    if (this.mode.kind !== 'link') return;
-    // The socket is talking to WhatsApp; a QR lives until Baileys runs out of them (408).
-    this.clock.clearTimeout(this.openTimer);
-    const phone = this.mode.pairingPhone;
-    if (phone === undefined) {
-      this.events.emit('qr', qr);
-      return;
-    }
-    // A pairing code can be asked for once the socket is talking to WhatsApp, which the first QR shows.
-    if (this.pairingRequested || !this.socket) return;
-    this.pairingRequested = true;
-    void this.call(this.socket.requestPairingCode(phone), 'the pairing code request').then(
-      (code) => this.events.emit('pairing-code', code),
-      (error: unknown) => this.failLink(`WhatsApp did not give a pairing code: ${describe(error)}`),
-    );
-  }
-
-  private completeLink(): void {
-    const me = this.auth?.state.creds.me;
-    if (!me?.id) {
-      this.failLink('WhatsApp opened a session without linking a phone: start linking again.');
-      return;
-    }
-    const settle = this.settleLink;
-    this.settleLink = undefined;
-    if (!settle) return;
-    const identity: LinkedIdentity = { phone: phoneOf(me.id), name: me.name && me.name !== '~' ? me.name : null };
-    // The creds that prove the link must be stored before anyone reconnects with them.
-    void this.writes.then(() => {
-      this.stop('stopped');
-      settle.resolve(identity);
-    });
-  }
-
-  private failLink(reason: string): void {
-    const settle = this.settleLink;
-    this.settleLink = undefined;
-    this.stop('stopped');
-    const { auth, accountId } = this.deps;
-    this.enqueueWrite(() => auth.clear(accountId));
-    void this.writes.then(() => settle?.reject(new Error(reason)));
-  }
-
-  // ---- sending --------------------------------------------------------------------------------------
-
-  private readySocket(): BaileysSocket {
-    if (this.currentState !== 'open' || !this.socket) {
-      throw new TransportError('unavailable', this.info.detail ?? `The WhatsApp account is ${this.currentState.replace('_', ' ')}.`);
-    }
-    return this.socket;
-  }
-
-  private async send(socket: BaileysSocket, jid: string, content: OutgoingContent, messageId: string): Promise<void> {
-    if (!SENDABLE_JID.test(jid)) throw new TransportError('permanent', `${jid} is not a WhatsApp address this account can send to.`);
-    try {
-      const sent = await this.call(socket.sendMessage(jid, content, { messageId }), 'sending the message');
-      if (sent?.message) this.remember(messageId, sent.message);
-    } catch (error) {
-      throw this.callError(error, 'sending');
-    }
-  }
-
-  /** Why a socket call failed, as the dispatcher handles it. */
-  private callError(error: unknown, doing: string): TransportError {
-    if (error instanceof TransportError) return error;
-    if (error instanceof CallTimeoutError) {
-      return new TransportError('transient', `WhatsApp did not answer ${doing === 'sending' ? 'the send' : 'the number lookup'} in time; it will be tried again with the same id.`);
-    }
-    const code = disconnectCode(error);
-    // Closed under our feet (428), or Baileys not logged in yet (TypeError): the message goes back
-    // untouched, and the state moves at once so the dispatcher waits for the reconnect.
-    if (code === 428 || code === 408 || error instanceof TypeError || this.currentState !== 'open') {
-      if (this.socket && this.currentState === 'open') this.onClosed(this.generation, error);
-      return new TransportError('unavailable', `The connection to WhatsApp dropped while ${doing}; it resumes after the reconnect.`);
-    }
-    return new TransportError('transient', `WhatsApp failed while ${doing}: ${describe(error)}`);
-  }
-
-  /** Every call on the socket ends in time: Baileys' own can hang for a minute. */
-  private call<T>(work: Promise<T>, what: string): Promise<T> {
-    return withTimeout(work, this.settings.callTimeoutMs, `WhatsApp (${what})`, this.clock);
-  }
-
-  private async showTyping(socket: BaileysSocket, jid: string, length: number): Promise<void> {
-    const typing = this.settings.typing;
-    if (!typing) return;
-    const ms = Math.min(typing.maxMs, Math.max(typing.minMs, length * typing.msPerChar));
-    // Presence is a courtesy: if it fails, the message still goes.
-    await this.call(socket.sendPresenceUpdate('composing', jid), 'typing presence').catch(() => undefined);
-    await delay(ms, this.clock, this.stopping.signal);
-    await this.call(socket.sendPresenceUpdate('paused', jid), 'typing presence').catch(() => undefined);
-  }
-
-  private remember(messageId: string, message: ProtoMessage): void {
-    this.recent.set(messageId, message);
-    if (this.recent.size > RECENT_SENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
-  }
-
-  /** Baileys' `getMessage`: what we sent, for a recipient device that asks for it again. */
-  private async storedMessage(key: WAMessageKey): Promise<ProtoMessage | undefined> {
-    if (!key.id) return undefined;
-    const recent = this.recent.get(key.id);
-    if (recent) return recent;
-    const text = await this.deps.messageText(key.id).catch(() => undefined);
-    return text === undefined ? undefined : { conversation: text };
-  }
-
-  // ---- pauses ---------------------------------------------------------------------------------------
-
-  private applyPause(signal: PauseSignal): void {
-    this.pauses.apply(signal, this.clock.now());
-    this.refreshPause();
-  }
-
-  /** Persists the pause that holds (a restart must not lift it), and arms a timer for its end. */
-  private refreshPause(): void {
-    const now = this.clock.now();
-    const pause = this.pauses.current(now);
-    const until = pause?.until ?? null;
-    const reason = pause?.reason ?? null;
-    const { auth, accountId } = this.deps;
-    this.enqueueWrite(async () => {
-      const device = await auth.readDeviceState(accountId);
-      if (device.pausedUntil !== until || device.pauseReason !== reason) await auth.writeDeviceState(accountId, { ...device, pausedUntil: until, pauseReason: reason });
-    });
-    this.clock.clearTimeout(this.pauseTimer);
-    this.pauseTimer = undefined;
-    if (until !== null && !this.isStopped()) {
-      this.pauseTimer = this.clock.setTimeout(() => this.refreshPause(), Math.min(until - now, MAX_TIMER_MS));
-    }
-    this.publishState();
-  }
-
-  // ---- state ----------------------------------------------------------------------------------------
-
-  private setLifecycle(lifecycle: Exclude<Lifecycle, 'stopped'>, detail: string | null): void {
-    if (this.isStopped()) return;
-    this.lifecycle = lifecycle;
-    this.info.detail = detail;
-    this.publishState();
-  }
-
-  /** The state the core sees: a pause shows only while the socket is open. */
-  private publishState(): void {
-    if (this.isStopped()) return;
-    const pause = this.lifecycle === 'open' ? this.pauses.current(this.clock.now()) : null;
-    const state: AccountState = pause ? 'paused' : (this.lifecycle as AccountState);
-    if (pause) this.info.detail = pause.reason;
-    else if (this.lifecycle === 'open') this.info.detail = null;
-    if (state === this.currentState) return;
-    this.currentState = state;
-    this.events.emit('state', state);
-  }
-
-  // ---- plumbing -------------------------------------------------------------------------------------
-
-  private saveCreds(update: Partial<AuthenticationCreds>): void {
-    const auth = this.auth;
-    if (!auth) return;
-    // Applied now, written in turn: a close in the same batch (515 after a pairing) must see the link.
-    Object.assign(auth.state.creds, update);
-    this.enqueueWrite(() => auth.saveCreds({}));
-  }
-
-  /** Store writes run one at a time, in the order the events came. */
-  private enqueueWrite(work: () => Promise<void>): void {
-    this.writes = this.writes.then(work).catch((error: unknown) => this.reportError(error));
-  }
-
-  private listen<T>(event: string, listener: (value: T) => void): () => void {
-    this.events.on(event, listener);
-    return () => this.events.off(event, listener);
-  }
-
-  private reportError(error: unknown): void {
-    (this.deps.onError ?? ((e) => process.emitWarning(`WhatsApp connection: ${describe(e)}`)))(error);
-  }
-}
-
-/** Contacts, groups and LIDs (normalised, no device suffix); anything else is refused before sending. */
-const SENDABLE_JID = /^[0-9]+(-[0-9]+)?@(s\.whatsapp\.net|g\.us|lid)$/;
-
-function mediaContent(media: OutgoingMedia): OutgoingContent {
-  switch (media.kind) {
-    case 'image':
-      return { image: media.buffer, mimetype: media.mimetype };
-    case 'video':
-      return { video: media.buffer, mimetype: media.mimetype };
-    case 'audio':
-      return { audio: media.buffer, mimetype: media.mimetype, ptt: false };
-    default:
-      return { document: media.buffer, mimetype: media.mimetype, fileName: media.fileName };
-  }
-}
-
-function phoneOf(jid: string): string {
-  return jid.split('@')[0]!.split(':')[0]!;
-}
-
-function linkFailure(code: number | undefined, pairing: boolean): string {
-  if (code === 408) {
-    return pairing
-      ? 'The pairing code was not entered in time: start linking again.'
-      : 'No one scanned the QR code in time: start linking again.';
-  }
-  if (code === 401 || code === 403) return `WhatsApp refused the link (${code}): start linking again.`;
-  return `Linking stopped: the connection to WhatsApp closed${code === undefined ? '' : ` (${code})`}; start linking again.`;
-}
-
-/** A Boom-shaped 408, as Baileys' own timeouts are. */
-function timedOut(message: string): Error {
-  return Object.assign(new Error(message), { output: { statusCode: 408 } });
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

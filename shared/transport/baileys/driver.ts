@@ -1,5 +1,5 @@
 import type { Account } from '../../model';
-import type { Clock } from './timeouts';
+import type { Clock } from '../../time/clock';
 import type { DriverContext, LinkAttempt, LinkRequest, TransportDriver } from '../driver';
 import type { SocketFactory } from './baileys-module';
 import { BaileysConnection, type BaileysConnectionOptions, type ConnectionMode } from './connection';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../../shared/transport/baileys/timeouts';
+import type { Clock, TimerHandle } from '../../../shared/time/clock';
 
 interface Timer {
   readonly id: number;

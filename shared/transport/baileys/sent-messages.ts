@@ -1,0 +1,27 @@
+import type { ProtoMessage, WAMessageKey } from './baileys-module';
+
+const RECENT_SENT_LIMIT = 500;
+
+/**
+ * What we sent, for a recipient device that asks for it again (Baileys' `getMessage`): our recent
+ * messages as WhatsApp got them, for media resends (the outbox keeps only the file URL), and the
+ * outbox's text for older ones.
+ */
+export class SentMessages {
+  private readonly recent = new Map<string, ProtoMessage>();
+
+  constructor(private readonly messageText: (messageId: string) => Promise<string | undefined>) {}
+
+  remember(messageId: string, message: ProtoMessage): void {
+    this.recent.set(messageId, message);
+    if (this.recent.size > RECENT_SENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  async find(key: WAMessageKey): Promise<ProtoMessage | undefined> {
+    if (!key.id) return undefined;
+    const recent = this.recent.get(key.id);
+    if (recent) return recent;
+    const text = await this.messageText(key.id).catch(() => undefined);
+    return text === undefined ? undefined : { conversation: text };
+  }
+}
