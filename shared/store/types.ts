@@ -97,6 +97,9 @@ export interface ChangeRepository {
   head(): Promise<number>;
 }
 
+/** How many changes a store keeps: enough for any reader that is merely restarting. */
+export const CHANGES_KEPT = 10_000;
+
 export interface AccountRepository {
   list(): Promise<Account[]>;
   get(id: string): Promise<Account | undefined>;
