@@ -218,6 +218,91 @@ describe.each(STORE_KINDS)('$name store', (kind) => {
     expect((await store.quota.state(policy, 'all', 0)).available).toBe(8);
     expect((await store.quota.state({ period: 'daily', allowance: 3 }, '2026-11-29', 0)).available).toBe(3);
   });
+  it("finds a message by the provider's id, and keeps that id when a receipt overtook the send", async () => {
+    const [plain, overtaken] = [textMessage(), textMessage()];
+    await accept(2, [plain, overtaken]);
+    await store.outbox.claimNext('acc', 1000);
+    await store.outbox.claimNext('acc', 1000);
+    expect(await store.outbox.markSent(plain.id, plain.jid!, 1001, 'wamid.plain')).toBe(true);
+    expect(await store.outbox.markReceipt(overtaken.id, 'delivered', 1002)).toBe(true);
+    expect(await store.outbox.markSent(overtaken.id, overtaken.jid!, 1003, 'wamid.overtaken')).toBe(false);
+    expect(await store.outbox.idForProviderId('wamid.plain')).toBe(plain.id);
+    expect(await store.outbox.idForProviderId('wamid.overtaken')).toBe(overtaken.id);
+    expect(await store.outbox.idForProviderId('wamid.unknown')).toBeUndefined();
+  });
+
+  it("expires an account's old queued messages with their refunds, and lists its failures newest first", async () => {
+    const roomy: QuotaPolicy = { period: 'none', allowance: 10 };
+    const acceptAt = (message: ReturnType<typeof textMessage>, now: number) =>
+      store.accept({ messages: [message], units: 1, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: message.id }), now });
+    const [old, older, young, elsewhere] = [textMessage(), textMessage(), textMessage(), textMessage({ accountId: 'other' })];
+    await acceptAt(older, 1000);
+    await acceptAt(old, 2000);
+    await acceptAt(young, 5000);
+    await acceptAt(elsewhere, 1000);
+    const expired = await store.outbox.expireQueued('acc', 2000, 'logged out', 6000, 7000);
+    expect(expired.failed.map((message) => [message.id, message.status, message.reason])).toEqual([
+      [older.id, 'failed', 'logged out'],
+      [old.id, 'failed', 'logged out'],
+    ]);
+    expect(expired.oldestRemaining).toBe(5000);
+    expect((await store.outbox.lastFailed('acc', 10)).map((message) => message.id)).toEqual([old.id, older.id]);
+    expect((await store.outbox.get(elsewhere.id))?.status).toBe('queued');
+    expect(await store.quota.state(roomy, 'all', 6999)).toMatchObject({ used: 4, pendingRefunds: 2 });
+    expect(await store.quota.state(roomy, 'all', 7000)).toMatchObject({ used: 2, pendingRefunds: 0 });
+    expect((await store.outbox.history(old.id)).map((event) => event.status)).toEqual(['queued', 'failed']);
+  });
+
+  it('records the later outcome of a request on the attempt that carried it', async () => {
+    const message = textMessage();
+    await accept(1, [message]);
+    await store.attempts.add(attempt({ status: 400 }));
+    await store.attempts.setOutcome(message.id, 'delivered', 2000);
+    const [refused, carried] = await store.attempts.list(10);
+    expect(refused).toMatchObject({ status: 400, outcome: null });
+    expect(carried).toMatchObject({ messageId: message.id, outcome: 'delivered', outcomeAt: 2000 });
+  });
+
+  it('keeps an attached file with its message until the message is sent', async () => {
+    const message = textMessage({ part: 'file', text: null, fileName: 'a.png' });
+    const data = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]);
+    await store.accept({ messages: [message], attachments: [{ messageId: message.id, data, mimetype: 'image/png' }], units: 1, quota: policy, periodKey: 'all', attempt: attempt(), now: 1000 });
+    expect(await store.outbox.attachment(message.id)).toEqual({ messageId: message.id, data, mimetype: 'image/png' });
+    await store.outbox.claimNext('acc', 1000);
+    await store.outbox.markSent(message.id, message.jid!, 1001);
+    expect(await store.outbox.attachment(message.id)).toBeUndefined();
+  });
+
+  it('counts a dry-run resend of one id as one record handed over twice', async () => {
+    const record = { id: 'm1', accountId: 'acc', jid: '1@s.whatsapp.net', kind: 'text', text: 'hi', fileName: null, mimetype: null, bytes: null, at: 5 };
+    await store.dryRun.record(record);
+    await store.dryRun.record({ ...record, accountId: 'other', id: 'm2' });
+    await store.dryRun.record({ ...record, at: 9 });
+    expect(await store.dryRun.list('acc')).toEqual([{ ...record, times: 2 }]);
+    expect((await store.dryRun.list()).map((entry) => entry.id)).toEqual(['m1', 'm2']);
+  });
+
+  it('keeps the webhook state, accounts and feed cursors across a reopen', async () => {
+    expect(await store.webhook.get('first', 10)).toEqual({ token: 'first', enabled: true, rotatedAt: 10 });
+    expect(await store.webhook.get('ignored', 20)).toEqual({ token: 'first', enabled: true, rotatedAt: 10 });
+    await store.webhook.rotate('second', 30);
+    await store.webhook.setEnabled(false);
+    const account = { id: 'b-acc', kind: 'baileys' as const, phone: '15105550100', name: 'Sales', createdAt: 2, connectedAt: null, active: true };
+    await store.accounts.put({ ...account, id: 'a-acc', phone: null, createdAt: 1 });
+    await store.accounts.put(account);
+    await store.accounts.put({ ...account, name: 'Sales (renamed)', connectedAt: 40 });
+    await store.feed.saveCursor('flow-1', 7, 50);
+    await store.feed.saveCursor('flow-1', 9, 60);
+    await store.close();
+    store = place.open();
+    expect(await store.webhook.get('ignored', 70)).toEqual({ token: 'second', enabled: false, rotatedAt: 30 });
+    expect((await store.accounts.list()).map((known) => known.id)).toEqual(['a-acc', 'b-acc']);
+    expect(await store.accounts.get('b-acc')).toEqual({ ...account, name: 'Sales (renamed)', connectedAt: 40 });
+    await store.accounts.remove('a-acc');
+    expect(await store.accounts.get('a-acc')).toBeUndefined();
+    expect(await store.feed.cursor('flow-1')).toBe(9);
+    expect(await store.feed.cursor('flow-2')).toBeUndefined();
+  });
 });
 
 /** What only the embedded store has: its query plans, its intake journal and the file underneath. */
