@@ -27,6 +27,7 @@ export { successBody, errorBody, errorBodyFor, INTERNAL_ERROR_SENTENCE, type Suc
 export { externalMessageId, internalMessageId } from './contract/message-id';
 export { newMessageId } from './outbox/message-id';
 export { SqliteStore, type SqliteOptions, type Durability } from './store/sqlite';
+export { PostgresStore, type PostgresOptions } from './store/postgres';
 export type { WorkspaceStore, DryRunRecord } from './store/types';
 export { DryRunTransport, DRY_RUN_NOT_ON_WHATSAPP_SUFFIX } from './transport/dry-run';
 export { TransportError, type Transport, type TransportErrorKind, type OutgoingMedia, type StatusUpdate, type PhoneLookup } from './transport/types';

@@ -19,9 +19,9 @@ import type { RecipientRef } from '../contract/types';
 import type { PublishedWebhook } from '../webhook/urls';
 
 /**
- * Everything stateful goes through this interface, so that the embedded SQLite store can later be joined
- * by a Redis store that carries several processes. Methods are asynchronous for that reason even where
- * SQLite answers synchronously. Operations are domain-level (accept, claim, refund) rather than generic
+ * Everything stateful goes through this interface: the embedded SQLite store (`sqlite/`, one process) and
+ * the PostgreSQL store (`postgres/`, several processes on one workspace). Methods are asynchronous for the
+ * latter even where SQLite answers synchronously. Operations are domain-level (accept, claim, refund) rather than generic
  * reads and writes, so each store can make them atomic in its own way.
  */
 export interface WorkspaceStore {
@@ -96,6 +96,9 @@ export interface ChangeRepository {
   /** The newest change's position (0 when there is none): where a new reader starts. */
   head(): Promise<number>;
 }
+
+/** How many changes a store keeps: enough for any reader that is merely restarting. */
+export const CHANGES_KEPT = 10_000;
 
 export interface AccountRepository {
   list(): Promise<Account[]>;

@@ -1,29 +1,25 @@
-import { join } from 'node:path';
-import { SqliteStore } from '../../shared/store/sqlite';
+import type { WorkspaceStore } from '../../shared/store/types';
 import { isLinked, loadAuthState, readLidMappings } from '../../shared/transport/baileys/auth-state';
 import { loadBaileys, type SignalDataSet } from '../../shared/transport/baileys/baileys-module';
 import { SILENT_LOGGER } from '../../shared/transport/baileys/logger';
-import { tempDir } from '../support/temp';
+import { STORE_KINDS, type StorePlace } from '../support/store-kinds';
 
-describe('Baileys auth state in the workspace store', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let path: string;
-  let store: SqliteStore;
+describe.each(STORE_KINDS)('Baileys auth state in the $name store', (kind) => {
+  let place: StorePlace;
+  let store: WorkspaceStore;
   const deps = (accountId = 'acc') => ({ repository: store.auth, accountId, now: () => 1_000, logger: SILENT_LOGGER });
 
   beforeEach(() => {
-    dir = tempDir();
-    path = join(dir.path, 'auth.sqlite');
-    store = new SqliteStore({ path });
+    place = kind.place();
+    store = place.open();
   });
   afterEach(async () => {
-    await store.close();
-    dir.cleanup();
+    await place.cleanup();
   });
 
   const reopen = async () => {
     await store.close();
-    store = new SqliteStore({ path });
+    store = place.open();
   };
 
   it('returns nothing for an account without auth unless asked to create it', async () => {

@@ -1,25 +1,21 @@
-import { join } from 'node:path';
-import { SqliteStore } from '../../shared/store/sqlite';
-import { CHANGES_KEPT } from '../../shared/store/sqlite/change-repository';
-import type { StoreChange } from '../../shared/store/types';
+import { CHANGES_KEPT, type StoreChange, type WorkspaceStore } from '../../shared/store/types';
 import { Workspace } from '../../shared/workspace/workspace';
 import { until } from '../support/fake-transport';
-import { tempDir } from '../support/temp';
+import { STORE_KINDS, type StorePlace } from '../support/store-kinds';
 
 const accountChange = (accountId: string, at: number): StoreChange => ({ kind: 'account', accountId, state: 'open', detail: null, at });
 
-describe('the change feed of the SQLite store', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let store: SqliteStore;
+describe.each(STORE_KINDS)('the change feed of the $name store', (kind) => {
+  let place: StorePlace;
+  let store: WorkspaceStore;
 
   beforeEach(() => {
-    dir = tempDir();
-    store = new SqliteStore({ path: join(dir.path, 's.sqlite') });
+    place = kind.place();
+    store = place.open();
   });
 
   afterEach(async () => {
-    await store.close();
-    dir.cleanup();
+    await place.cleanup();
   });
 
   it('hands changes back in order from a cursor, and survives a reopen', async () => {
@@ -31,7 +27,7 @@ describe('the change feed of the SQLite store', () => {
     expect(rest.changes).toEqual([{ ...accountChange('c', 3), seq: 3 }]);
     expect(await store.changes.after(rest.cursor, 10)).toEqual({ changes: [], cursor: rest.cursor });
     await store.close();
-    store = new SqliteStore({ path: join(dir.path, 's.sqlite') });
+    store = place.open();
     expect(await store.changes.head()).toBe(3);
   });
 
@@ -44,11 +40,10 @@ describe('the change feed of the SQLite store', () => {
   });
 });
 
-describe('a workspace writes its changes to the feed', () => {
+describe.each(STORE_KINDS)('a workspace writes its changes to the feed of the $name store', (kind) => {
   it("records a message's lifecycle in order, as its listeners heard it", async () => {
-    const dir = tempDir();
-    const path = join(dir.path, 's.sqlite');
-    const workspace = await Workspace.open({ store: new SqliteStore({ path }), pacing: { gap: { minMs: 0, maxMs: 0 } } });
+    const place = kind.place();
+    const workspace = await Workspace.open({ store: place.open(), pacing: { gap: { minMs: 0, maxMs: 0 } } });
     const heard: string[] = [];
     workspace.onMessageChange((change) => heard.push(change.status));
     const account = await workspace.addDryRunAccount('15105550123');
@@ -59,24 +54,22 @@ describe('a workspace writes its changes to the feed', () => {
     if (!accepted.ok) throw new Error(accepted.rejection.message);
     await until(() => heard.includes('delivered'));
     await workspace.close();
-    const store = new SqliteStore({ path });
+    const store = place.open();
     const { changes } = await store.changes.after(0, 100);
     const lifecycle = changes.flatMap((change) => (change.kind === 'message' && change.change.messageId === accepted.value.messageId ? [change.change.status] : []));
     expect(lifecycle).toEqual(['queued', 'sending', 'sent', 'delivered']);
     expect(lifecycle).toEqual(heard);
     expect(changes.every((change) => change.kind === 'message' && change.change.accountId === account.id)).toBe(true);
-    await store.close();
-    dir.cleanup();
+    await place.cleanup();
   });
 });
 
-describe('what a workspace keeps in memory is refreshed from the store', () => {
-  it('sees the rotation, accounts and chats another workspace on the same file made, once refreshed', async () => {
-    const dir = tempDir();
-    const path = join(dir.path, 's.sqlite');
-    const engine = await Workspace.open({ store: new SqliteStore({ path }) });
-    // A second process on the same file, as a command-line link beside a running engine opens it.
-    const other = await Workspace.open({ store: new SqliteStore({ path }), connectAccounts: false });
+describe.each(STORE_KINDS)('what a workspace keeps in memory is refreshed from the $name store', (kind) => {
+  it('sees the rotation, accounts and chats another workspace on the same place made, once refreshed', async () => {
+    const place = kind.place();
+    const engine = await Workspace.open({ store: place.open() });
+    // A second process on the same place, as a command-line link beside a running engine opens it.
+    const other = await Workspace.open({ store: place.open(), connectAccounts: false });
     const oldToken = engine.webhookState().token;
     const account = await engine.addDryRunAccount('15105550124');
     await engine.addChats(account.id, [{ jid: '120363000000000001@g.us', name: 'Ops' }]);
@@ -93,6 +86,6 @@ describe('what a workspace keeps in memory is refreshed from the store', () => {
 
     await other.close();
     await engine.close();
-    dir.cleanup();
+    await place.cleanup();
   });
 });

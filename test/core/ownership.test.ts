@@ -1,23 +1,20 @@
-import { join } from 'node:path';
 import { OwnershipKeeper, OWNERSHIP_RENEW_MS, OWNERSHIP_TTL_MS } from '../../shared/accounts/ownership-keeper';
-import { SqliteStore } from '../../shared/store/sqlite';
-import type { OwnershipRepository } from '../../shared/store/types';
+import type { OwnershipRepository, WorkspaceStore } from '../../shared/store/types';
 import { Workspace } from '../../shared/workspace/workspace';
 import { attempt, textMessage } from '../support/messages';
-import { tempDir } from '../support/temp';
+import { STORE_KINDS, type StorePlace } from '../support/store-kinds';
 
-describe('account ownership in the SQLite store', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let store: SqliteStore;
+describe.each(STORE_KINDS)('account ownership in the $name store', (kind) => {
+  let place: StorePlace;
+  let store: WorkspaceStore;
 
   beforeEach(() => {
-    dir = tempDir();
-    store = new SqliteStore({ path: join(dir.path, 's.sqlite') });
+    place = kind.place();
+    store = place.open();
   });
 
   afterEach(async () => {
-    await store.close();
-    dir.cleanup();
+    await place.cleanup();
   });
 
   it('lets one owner hold an account at a time, until it releases or its hold runs out', async () => {
@@ -60,20 +57,22 @@ describe('account ownership in the SQLite store', () => {
   });
 
   it('is held by an open workspace for each account it connects, and let go when it closes', async () => {
+    // The workspace closes its store: holds are read through one that stays open (SQLite's are in memory).
+    const observer = kind.ownershipAcrossStores ? place.open() : store;
     const workspace = await Workspace.open({ store });
     const account = await workspace.addDryRunAccount('15105550101');
-    const owner = await store.ownership.ownerOf(account.id, Date.now());
+    const owner = await observer.ownership.ownerOf(account.id, Date.now());
     expect(owner).toMatch(new RegExp(` pid ${process.pid} [0-9a-f]{12}$`));
-    expect(await store.ownership.acquire(account.id, 'another process', Date.now(), 1000)).toBe(false);
+    expect(await observer.ownership.acquire(account.id, 'another process', Date.now(), 1000)).toBe(false);
     await workspace.close();
-    expect(await store.ownership.ownerOf(account.id, Date.now())).toBeUndefined();
+    expect(await observer.ownership.ownerOf(account.id, Date.now())).toBeUndefined();
   });
 
   it('connects no account that another owner holds, and sends nothing for it', async () => {
     const first = await Workspace.open({ store });
     const account = await first.addDryRunAccount('15105550102');
     await first.close();
-    const reopened = new SqliteStore({ path: join(dir.path, 's.sqlite') });
+    const reopened = place.open();
     await reopened.ownership.acquire(account.id, 'another process', Date.now(), 60_000);
     const second = await Workspace.open({ store: reopened });
     expect(second.connection(account.id)?.state).toBeNull();

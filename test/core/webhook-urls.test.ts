@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteStore } from '../../shared/store/sqlite';
 import { MIGRATIONS } from '../../shared/store/sqlite/schema';
+import type { WorkspaceStore } from '../../shared/store/types';
 import { dedicatedUrlTemplate, fillToken, type PublishedWebhook } from '../../shared/webhook/urls';
+import { STORE_KINDS, type StorePlace } from '../support/store-kinds';
 import { tempDir } from '../support/temp';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 
@@ -15,14 +17,14 @@ const entry = (nodeId: string, urlTemplate = `https://n8n.example.com/webhook/${
   linkUrlTemplate: `https://n8n.example.com/webhook/${nodeId}/whatsapp/link/:linkToken`,
 });
 
-describe('the webhook URL records in the SQLite store', () => {
-  const dir = tempDir('wahook-urls-');
-  let store: SqliteStore;
+describe.each(STORE_KINDS)('the webhook URL records in the $name store', (kind) => {
+  let place: StorePlace;
+  let store: WorkspaceStore;
   beforeEach(() => {
-    store = new SqliteStore({ path: join(dir.path, `${Date.now()}-${Math.random()}.sqlite`) });
+    place = kind.place();
+    store = place.open();
   });
-  afterEach(() => store.close());
-  afterAll(() => dir.cleanup());
+  afterEach(() => place.cleanup());
 
   it('records an entry point, replaces its record on a second publish, and lists oldest first', async () => {
     await store.webhookUrls.publish(entry('a'), 10);
@@ -43,6 +45,11 @@ describe('the webhook URL records in the SQLite store', () => {
     // Withdrawing what is not recorded is no error.
     await store.webhookUrls.withdraw('wf-1', 'a', entry('a').urlTemplate);
   });
+});
+
+describe('the webhook URL records of an older SQLite file', () => {
+  const dir = tempDir('wahook-urls-');
+  afterAll(() => dir.cleanup());
 
   it('upgrades a store made before the table existed', async () => {
     const path = join(dir.path, 'old.sqlite');

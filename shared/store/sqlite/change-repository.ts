@@ -1,9 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { ChangeRepository, StoreChange } from '../types';
+import { CHANGES_KEPT, type ChangeRepository, type StoreChange } from '../types';
 import { inTransaction } from './database';
 
-/** How many changes the embedded store keeps: enough for any reader that is merely restarting. */
-export const CHANGES_KEPT = 10_000;
+export { CHANGES_KEPT } from '../types';
 
 /** The change feed of the embedded store: a table read by seq, trimmed to the newest CHANGES_KEPT rows. */
 export class SqliteChangeRepository implements ChangeRepository {

@@ -2,7 +2,8 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
 import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
 import { inTransaction } from './database';
-import { type MessageRow, toMessage } from './message-row';
+import { type MessageRow, toMessage } from '../message-row';
+import { RECEIPT_RANK } from '../receipt-rank';
 
 /**
  * A request has at most two parts (its text, then its file), queued in the same commit as consecutive
@@ -19,9 +20,6 @@ const MESSAGE_OWNERS = `WITH RECURSIVE owners(account_id) AS (
   SELECT min(account_id) FROM messages
   UNION ALL
   SELECT (SELECT min(account_id) FROM messages WHERE account_id > owners.account_id) FROM owners WHERE account_id IS NOT NULL)`;
-
-/** Receipt statuses in the order they move; a message only ever moves right. */
-const RECEIPT_RANK: Record<string, number> = { sending: -1, sent: 0, delivered: 1, read: 2, played: 3 };
 
 export class SqliteOutboxRepository implements OutboxRepository {
   private readonly claim: StatementSync;

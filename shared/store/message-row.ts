@@ -1,5 +1,5 @@
-import type { MessagePart, MessageStatus, OutboxMessage } from '../../model';
-import type { RecipientField } from '../../contract/types';
+import type { MessagePart, MessageStatus, OutboxMessage } from '../model';
+import type { RecipientField } from '../contract/types';
 
 export interface MessageRow {
   seq: number;
