@@ -54,7 +54,9 @@ describe('crash recovery of the durable outbox', () => {
         const child = await startChild(storePath);
         const finalRound = round === KILLS;
         const killAfter = 50 + Math.random() * 400;
-        const killer = finalRound ? undefined : setTimeout(() => void kill(child), killAfter);
+        // Every round but the last ends with a kill at a random moment, also once all requests are in:
+        // the child is then sending the backlog, so the kill lands mid-send rather than right after start.
+        const killed = finalRound ? undefined : new Promise<void>((resolve) => setTimeout(() => void kill(child).then(resolve), killAfter));
         const worker = async () => {
           while (accepted.size < TOTAL && child.process.signalCode === null) {
             const text = `message ${next++}`;
@@ -74,9 +76,8 @@ describe('crash recovery of the durable outbox', () => {
           }
         };
         await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-        clearTimeout(killer);
-        if (!finalRound) {
-          await kill(child);
+        if (killed) {
+          await killed;
           continue;
         }
         // The last process runs until everything accepted (in any round) has been handed to the recorder.
