@@ -67,6 +67,13 @@ module.exports = {
       to: { path: '^shared/(attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking)/' },
     },
     {
+      name: 'accounts-know-no-transport',
+      comment: 'The account runtime opens every account through a driver (transport/driver.ts), never a transport\'s own folder.',
+      severity: 'error',
+      from: { path: '^shared/(accounts|dispatch|intake|feed)/' },
+      to: { path: '^shared/transport/[^/]+/' },
+    },
+    {
       name: 'workspace-below-its-hosts',
       comment: 'Layer 3 (the workspace and its accounts) never imports what hosts it (webhook/, hosting/, cli/).',
       severity: 'error',

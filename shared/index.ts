@@ -39,7 +39,7 @@ export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attemp
 export { workspaceOverview, lastFailures, OVERVIEW_FAILURES, type WorkspaceOverview, type AccountOverview, type FailureSummary } from './workspace/overview';
 export { WebhookRoutes, OPENING } from './webhook/routes';
 export { REPORTED_STATUSES, acceptedPayload, fedPayload, lifecyclePayload, type AcceptedPayload } from './outbox/payloads';
-export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/baileys/linking';
+export { LinkHandle, qrDataUrl, qrTerminal, formatPairingCode, type QrCode, type LinkedIdentity } from './transport/linking';
 export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type TypingPolicy, type ConnectionInfo } from './transport/baileys/connection';
 export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
 export { parseWorkspaceSettings, DEFAULT_SETTINGS, type WorkspaceSettings } from './hosting/settings';

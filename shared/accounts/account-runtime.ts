@@ -6,7 +6,7 @@ import { DEFAULT_LOGGED_OUT_TTL_MS, LoggedOutExpiry } from '../dispatch/logged-o
 import type { Account, AccountState, MessageChange } from '../model';
 import type { ChatDirectory } from '../recipients/directory';
 import type { WorkspaceStore } from '../store/types';
-import { LinkHandle, type LinkedIdentity } from '../transport/baileys/linking';
+import { LinkHandle, type LinkedIdentity } from '../transport/linking';
 import { realClock, type Clock } from '../time/clock';
 import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
 import { TransportError, type Transport } from '../transport/types';

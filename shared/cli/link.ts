@@ -1,5 +1,5 @@
 import { SqliteStore } from '../store/sqlite';
-import { formatPairingCode, qrTerminal } from '../transport/baileys/linking';
+import { formatPairingCode, qrTerminal } from '../transport/linking';
 import { Workspace, type WorkspaceOptions } from '../workspace/workspace';
 
 export interface LinkCommandOptions {

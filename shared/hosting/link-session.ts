@@ -1,5 +1,5 @@
 import type { LinkPageSession } from '../linking/link-pages';
-import type { QrCode } from '../transport/baileys/linking';
+import type { QrCode } from '../transport/linking';
 import type { LinkOptions, Workspace } from '../workspace/workspace';
 
 export interface LinkSessionOptions extends LinkOptions {

@@ -2,7 +2,7 @@ import { createHash, randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { linkPageHtml, messagePageHtml } from './link-page-html';
 import type { Account } from '../model';
-import type { QrCode } from '../transport/baileys/linking';
+import type { QrCode } from '../transport/linking';
 
 /**
  * One-time link pages: a linking session's live QR (or pairing code), then who was linked or why it

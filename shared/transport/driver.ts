@@ -1,7 +1,7 @@
 import type { Account, AccountKind } from '../model';
 import type { ChatDirectory } from '../recipients/directory';
 import type { WorkspaceStore } from '../store/types';
-import type { LinkSource } from './baileys/linking';
+import type { LinkSource } from './linking';
 import type { Transport } from './types';
 
 /** What a driver may use to open an account's connection: the workspace's store, directory and clock. */

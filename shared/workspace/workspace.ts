@@ -15,7 +15,7 @@ import { periodKeyAt } from '../intake/quota';
 import { ChatDirectory } from '../recipients/directory';
 import { fail, ok, type Rejection, type Result } from '../rejection';
 import type { QuotaPolicy, WorkspaceStore } from '../store/types';
-import type { LinkHandle } from '../transport/baileys/linking';
+import type { LinkHandle } from '../transport/linking';
 import type { Transport } from '../transport/types';
 import { ChangeJournal } from './change-journal';
 import { attemptOutcome, refusedAttempt, type AttemptSource } from '../attempts/attempt-log';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { linkCommand } from '../../shared/cli/link';
 import { SqliteStore } from '../../shared/store/sqlite';
-import { qrTerminal } from '../../shared/transport/baileys/linking';
+import { qrTerminal } from '../../shared/transport/linking';
 import { until } from '../support/fake-transport';
 import { tempDir } from '../support/temp';
 import { FakeSockets } from './support/fake-socket';

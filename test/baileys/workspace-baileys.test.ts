@@ -4,7 +4,7 @@ import type { MessageChange } from '../../shared/model';
 import { SqliteStore } from '../../shared/store/sqlite';
 import { loadBaileys } from '../../shared/transport/baileys/baileys-module';
 import { WA_STATUS } from '../../shared/transport/baileys/receipts';
-import type { QrCode } from '../../shared/transport/baileys/linking';
+import type { QrCode } from '../../shared/transport/linking';
 import { handleWebhookCall } from '../../shared/webhook/webhook';
 import { Workspace, type WorkspaceOptions } from '../../shared/workspace/workspace';
 import { until } from '../support/fake-transport';

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { qrDataUrl } from '../../shared/transport/baileys/linking';
+import { qrDataUrl } from '../../shared/transport/linking';
 import { NodeRed, waitFor } from '../e2e/support/node-red';
 import { DRY_RUN_PHONE, nodeIdOf, tab, tokenOf, webhook, workspace } from '../e2e/support/flows';
 import { silentServer, type SilentServer } from './support/silent-server';

@@ -5,7 +5,7 @@ import { isLinked, type StoredAuth } from './auth-state';
 import { disconnectCode, type BaileysSocket } from './baileys-module';
 import { updateDeviceState } from './device-state';
 import { describeDisconnect, disconnectAction, reconnectDelay } from './disconnect-policy';
-import type { LinkedIdentity } from './linking';
+import type { LinkedIdentity } from '../linking';
 import type { Session, SessionContext } from './session-context';
 import type { SocketLifecycle } from './socket-lifecycle';
 import { describe, seconds } from './words';

@@ -2,7 +2,7 @@ import type { AccountState } from '../../model';
 import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../types';
 import { ConnectedSession } from './connected-session';
 import type { BaileysConnectionDeps, BaileysConnectionOptions } from './connection-options';
-import type { LinkedIdentity, LinkSource } from './linking';
+import type { LinkedIdentity, LinkSource } from '../linking';
 import { LinkingSession } from './linking-session';
 import { Sender } from './sender';
 import { SessionContext, type Session } from './session-context';

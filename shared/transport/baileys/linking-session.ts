@@ -3,7 +3,7 @@ import { TransportError } from '../types';
 import { isLinked, type StoredAuth } from './auth-state';
 import { disconnectCode } from './baileys-module';
 import { disconnectAction } from './disconnect-policy';
-import type { LinkedIdentity } from './linking';
+import type { LinkedIdentity } from '../linking';
 import { accountName, phoneOf, type Session, type SessionContext } from './session-context';
 import type { SocketLifecycle } from './socket-lifecycle';
 import { describe } from './words';

@@ -6,7 +6,7 @@ import { loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { makeBaileysSocket, type AuthenticationCreds } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
 import { DirectorySync, LidMap } from './directory-sync';
-import type { LinkedIdentity } from './linking';
+import type { LinkedIdentity } from '../linking';
 import type { SendingSocket } from './sender';
 import { SentMessages } from './sent-messages';
 import { SocketLifecycle, type SocketHandlers } from './socket-lifecycle';

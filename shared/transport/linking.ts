@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import QRCode from 'qrcode';
-import type { Account } from '../../model';
+import type { Account } from '../model';
 
 /** A QR code to scan in WhatsApp (Linked devices → Link a device); Baileys rotates it every ~20 s. */
 export interface QrCode {
@@ -16,7 +16,7 @@ export interface LinkedIdentity {
   readonly name: string | null;
 }
 
-/** What a linking connection reports; `BaileysConnection` in link mode implements it. */
+/** What a linking attempt reports (a driver's LinkAttempt; Baileys' connection in link mode). */
 export interface LinkSource {
   onQr(listener: (qr: string) => void): () => void;
   onPairingCode(listener: (code: string) => void): () => void;
