@@ -1,5 +1,5 @@
 import type { AccountState } from '../../model';
-import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../types';
+import type { IncomingMessage, OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../types';
 import { ConnectedSession } from './connected-session';
 import type { BaileysConnectionDeps, BaileysConnectionOptions } from './connection-options';
 import type { LinkedIdentity, LinkSource } from '../linking';
@@ -87,6 +87,10 @@ export class BaileysConnection implements Transport, LinkSource {
 
   onStateChange(listener: (state: AccountState) => void): () => void {
     return this.context.listen('state', listener);
+  }
+
+  onIncoming(listener: (message: IncomingMessage) => void): () => void {
+    return this.context.listen('incoming', listener);
   }
 
   /** Stops for good: timers cleared, socket closed. Queued messages stay queued. */

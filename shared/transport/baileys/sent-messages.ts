@@ -17,6 +17,11 @@ export class SentMessages {
     if (this.recent.size > RECENT_SENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
   }
 
+  /** Whether we sent this id lately (WhatsApp echoes our own sends back as upserts). */
+  has(messageId: string): boolean {
+    return this.recent.has(messageId);
+  }
+
   async find(key: WAMessageKey): Promise<ProtoMessage | undefined> {
     if (!key.id) return undefined;
     const recent = this.recent.get(key.id);

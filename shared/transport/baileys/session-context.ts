@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
 import { realClock, withTimeout, type Clock } from '../../time/clock';
-import type { StatusUpdate } from '../types';
+import type { IncomingMessage, StatusUpdate } from '../types';
 import { loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
 import { makeBaileysSocket, type AuthenticationCreds } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
@@ -42,6 +42,7 @@ export interface AccountFacts {
 
 interface SessionEvents {
   status: StatusUpdate;
+  incoming: IncomingMessage;
   state: AccountState;
   qr: string;
   'pairing-code': string;
@@ -101,8 +102,13 @@ export class SessionContext {
         makeSocket: this.deps.makeSocket ?? makeBaileysSocket,
         clock: this.clock,
         writes: this.writes,
-        signals: { status: (update) => this.emit('status', update), pause: (signal) => this.pauses.apply(signal) },
+        signals: {
+          status: (update) => this.emit('status', update),
+          pause: (signal) => this.pauses.apply(signal),
+          incoming: (message) => this.emit('incoming', message),
+        },
         getMessage: (key) => this.sent.find(key),
+        isOurSend: (id) => this.sent.has(id),
         cachedGroupMetadata: async (jid) => this.directory.groupMetadata(jid),
       },
       handlers,

@@ -1,5 +1,6 @@
+import { incomingFrom } from './incoming';
 import type { Clock, TimerHandle } from '../../time/clock';
-import type { StatusUpdate } from '../types';
+import type { IncomingMessage, StatusUpdate } from '../types';
 import type { StoredAuth } from './auth-state';
 import type { AuthenticationCreds, BaileysEventMap, BaileysSocket, GroupMetadata, ProtoMessage, SocketFactory, SocketOptions, WAMessageKey } from './baileys-module';
 import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
@@ -19,6 +20,7 @@ export interface SocketHandlers {
 export interface SocketSignals {
   status(update: StatusUpdate): void;
   pause(signal: PauseSignal): void;
+  incoming(message: IncomingMessage): void;
 }
 
 export interface SocketSetup {
@@ -30,6 +32,8 @@ export interface SocketSetup {
   readonly writes: WriteQueue;
   readonly signals: SocketSignals;
   readonly getMessage: (key: WAMessageKey) => Promise<ProtoMessage | undefined>;
+  /** Whether a message id is one this connection sent (its echo is not an incoming message). */
+  readonly isOurSend: (id: string) => boolean;
   readonly cachedGroupMetadata: (jid: string) => Promise<GroupMetadata | undefined>;
 }
 
@@ -133,6 +137,7 @@ export class SocketLifecycle {
       for (const update of fromReceiptUpdates(events['message-receipt.update'])) signals.status(update);
     }
     if (events['message-capping.update']) signals.pause(fromMessageCapping(events['message-capping.update']));
+    for (const message of incomingFrom(events['messages.upsert'], this.setup.isOurSend)) signals.incoming(message);
     this.handlers.batch(events);
     if (connection?.connection === 'open') this.handlers.open(generation);
     if (connection?.connection === 'close') this.handlers.closed(generation, connection.lastDisconnect?.error);
