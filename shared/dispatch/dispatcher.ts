@@ -33,6 +33,7 @@ export interface DispatchDeps {
 
 type Outcome = 'sent' | 'idle' | 'blocked';
 
+
 /** How long to wait before trying a failed store write again: from 1 s, doubling, up to 30 s. */
 const STORE_RETRY_MIN_MS = 1_000;
 const STORE_RETRY_MAX_MS = 30_000;
@@ -58,6 +59,8 @@ export class AccountDispatcher {
   private storeRetryMs = STORE_RETRY_MIN_MS;
   private readonly unsubscribe: (() => void)[];
 
+  private writes: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly accountId: string,
     private readonly options: DispatchOptions,
@@ -65,7 +68,7 @@ export class AccountDispatcher {
   ) {
     this.unsubscribe = [
       deps.transport.onStateChange(() => this.wake()),
-      deps.transport.onStatus((update) => void this.track(update).catch(deps.onError)),
+      deps.transport.onStatus((update) => void this.inOrder(() => this.track(update)).catch(deps.onError)),
     ];
   }
 
@@ -163,7 +166,7 @@ export class AccountDispatcher {
   private async recordPending(): Promise<boolean> {
     const write = this.unrecorded!;
     try {
-      await write();
+      await this.inOrder(write);
     } catch (error) {
       this.deps.onError(error);
       this.retryStoreLater();
@@ -237,6 +240,17 @@ export class AccountDispatcher {
   }
 
   /** Receipts and error acknowledgements that the phone sends back for our messages. */
+  /**
+   * Runs the store writes of a send's outcome and of receipts one after another: a receipt read while
+   * the send's own record is in flight (a store that answers over the network) would see `sending` and
+   * report `sent` a second time.
+   */
+  private inOrder<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
   private async track(update: StatusUpdate): Promise<void> {
     // Receipts name the message by the provider's id: ours for Baileys, its own for a provider that assigns one.
     const message =
