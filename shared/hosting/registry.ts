@@ -3,7 +3,8 @@ import { Workspace, type WorkspaceOptions } from '../workspace/workspace';
 /** A use of a shared workspace; release it when the node or credential that needed it goes away. */
 export interface WorkspaceLease {
   readonly workspace: Workspace;
-  release(): Promise<void>;
+  /** `linger: false` closes an unused workspace at once even if the hold asked it to linger. */
+  release(options?: { readonly linger?: boolean }): Promise<void>;
 }
 
 /** How a user holds a workspace beyond its own use of it. */
@@ -69,11 +70,11 @@ export class WorkspaceRegistry {
     let released = false;
     return {
       workspace,
-      release: async () => {
+      release: async (options) => {
         if (released) return;
         released = true;
         if (--current.users > 0) return;
-        if (!hold.lingerMs) return this.closeNow(key, current);
+        if (!hold.lingerMs || options?.linger === false) return this.closeNow(key, current);
         current.linger = setTimeout(() => void this.closeNow(key, current), hold.lingerMs);
         current.linger.unref();
       },

@@ -18,6 +18,12 @@ export interface RetryingLeaseOptions extends HoldOptions {
  * files, a full disk), it says why and tries again every few seconds, so fixing the store is enough — no
  * redeploy, no restart. `workspace` resolves once it is open.
  */
+/**
+ * A lease that arrives after its user let go (a node closed while its workspace was still opening):
+ * nobody holds it, so it must not linger past a stop whose clean-up has already run.
+ */
+const LATE = { linger: false } as const;
+
 export class RetryingLease {
   readonly workspace: Promise<Workspace>;
   private lease: WorkspaceLease | undefined;
@@ -50,14 +56,14 @@ export class RetryingLease {
     this.registry
       .acquire(this.key, this.options, hold)
       .then(async (lease) => {
-        if (this.released) return lease.release();
+        if (this.released) return lease.release(LATE);
         try {
           await prepare?.(lease.workspace);
         } catch (error) {
           await lease.release();
           throw error;
         }
-        if (this.released) return lease.release();
+        if (this.released) return lease.release(LATE);
         this.lease = lease;
         this.current = undefined;
         onProblem?.(undefined);
