@@ -49,6 +49,10 @@ export interface AccountRuntimeDeps {
   readonly randomBytes: (size: number) => Buffer;
   readonly emitMessage: (change: MessageChange) => void;
   readonly emitAccount: (connection: AccountConnection) => void;
+  /** The account list in the store changed (added, updated, removed): other processes read it again. */
+  readonly accountsChanged: () => void;
+  /** This workspace now holds the account and opened its connection: other processes learn its state. */
+  readonly accountTaken: (connection: AccountConnection) => void;
   readonly reportError: (error: unknown) => void;
 }
 
@@ -78,6 +82,10 @@ export class AccountRuntime {
       owner: deps.owner,
       now: deps.now,
       lost: (accountId) => void this.ownershipLost(accountId),
+      gained: (accountId) => {
+        const account = this.accountList.find((candidate) => candidate.id === accountId);
+        if (account && !this.closed) void this.connectHeld(account).catch((error: unknown) => this.deps.reportError(error));
+      },
       reportError: deps.reportError,
     });
     this.expiry = new LoggedOutExpiry({
@@ -102,9 +110,23 @@ export class AccountRuntime {
     if (this.deps.connectAccounts) await Promise.all(this.accountList.map((account) => this.connect(account)));
   }
 
-  /** Reads the account list again (another process added, relinked or removed one). */
+  /**
+   * Reads the account list again (another process added, relinked or removed one): a new account is
+   * connected here if this workspace connects accounts and can take it; a removed one is let go.
+   */
   async refreshAccounts(): Promise<void> {
     this.accountList = await this.deps.store.accounts.list();
+    if (!this.deps.connectAccounts || this.closed) return;
+    const known = new Set(this.accountList.map((account) => account.id));
+    for (const id of [...this.dispatchers.keys()]) if (!known.has(id)) await this.disconnect(id);
+    for (const account of this.accountList) {
+      if (!this.dispatchers.has(account.id) && !this.ownership.holds(account.id)) await this.connect(account);
+    }
+  }
+
+  /** Whether this workspace holds the account and sends its queue. */
+  owns(accountId: string): boolean {
+    return this.dispatchers.has(accountId);
   }
 
   get list(): readonly Account[] {
@@ -135,6 +157,7 @@ export class AccountRuntime {
     const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
     await this.deps.store.accounts.put(account);
     this.accountList = await this.deps.store.accounts.list();
+    this.deps.accountsChanged();
     await this.connect(account);
     return account;
   }
@@ -145,6 +168,7 @@ export class AccountRuntime {
     this.expiry.unwatch(id);
     await this.deps.store.accounts.remove(id);
     this.accountList = await this.deps.store.accounts.list();
+    this.deps.accountsChanged();
     const now = this.now();
     const { failed } = await this.deps.store.outbox.expireQueued(id, Number.MAX_SAFE_INTEGER, reason, now, now + this.deps.dispatch.refundDelayMs);
     for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: id, status: 'failed', reason, at: now });
@@ -244,7 +268,15 @@ export class AccountRuntime {
    * unconnected here.
    */
   private async connect(account: Account): Promise<void> {
-    if (!(await this.ownership.acquire(account.id))) return;
+    if (!(await this.ownership.acquire(account.id))) {
+      // Held by another process: taken over when that one lets go or stops renewing.
+      this.ownership.want(account.id);
+      return;
+    }
+    await this.connectHeld(account);
+  }
+
+  private async connectHeld(account: Account): Promise<void> {
     await this.deps.store.outbox.recoverInFlight(this.now(), account.id);
     if (this.closed || this.dispatchers.has(account.id) || !this.accountList.some((candidate) => candidate.id === account.id)) {
       if (!this.dispatchers.has(account.id)) await this.ownership.release(account.id);
@@ -267,6 +299,7 @@ export class AccountRuntime {
     this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
     void transport.start?.();
     dispatcher.wake();
+    this.deps.accountTaken(this.connection(account.id)!);
   }
 
   private open(account: Account): Transport {
@@ -301,6 +334,8 @@ export class AccountRuntime {
   /** Another owner may take the account: stop its sending and close its connection now. */
   private async ownershipLost(accountId: string): Promise<void> {
     await this.disconnect(accountId).catch((error: unknown) => this.deps.reportError(error));
+    // Taken again once the store answers and no other process holds it.
+    if (!this.closed && this.deps.connectAccounts) this.ownership.want(accountId);
     const connection = this.connection(accountId);
     if (connection && !this.closed) this.deps.emitAccount(connection);
   }
@@ -331,6 +366,7 @@ export class AccountRuntime {
   private async updateAccount(account: Account): Promise<void> {
     await this.deps.store.accounts.put(account);
     this.accountList = await this.deps.store.accounts.list();
+    this.deps.accountsChanged();
   }
 
   /** An attached file's bytes, typed as they were at acceptance. */

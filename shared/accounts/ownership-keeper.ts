@@ -1,8 +1,11 @@
 import type { OwnershipRepository } from '../store/types';
 
-/** How long a hold lasts without renewal, and how often it is renewed (three chances before it runs out). */
-export const OWNERSHIP_TTL_MS = 30_000;
-export const OWNERSHIP_RENEW_MS = 10_000;
+/**
+ * How long a hold lasts without renewal, and how often it is renewed (three chances before it runs out).
+ * Short, so that another process takes a dead owner's accounts within about ten seconds.
+ */
+export const OWNERSHIP_TTL_MS = 9_000;
+export const OWNERSHIP_RENEW_MS = 3_000;
 
 export interface OwnershipKeeperDeps {
   readonly ownership: OwnershipRepository;
@@ -10,6 +13,8 @@ export interface OwnershipKeeperDeps {
   readonly now: () => number;
   /** The hold on the account was lost (the store said no, or could not be reached before it ran out). */
   readonly lost: (accountId: string) => void;
+  /** An account this workspace waited for (held elsewhere) is now held here. */
+  readonly gained: (accountId: string) => void;
   readonly reportError: (error: unknown) => void;
 }
 
@@ -20,10 +25,12 @@ export interface OwnershipKeeperDeps {
  */
 export class OwnershipKeeper {
   private readonly held = new Map<string, number>();
+  /** Accounts held elsewhere that this workspace takes when their holder lets go or stops renewing. */
+  private readonly wanted = new Set<string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly deps: OwnershipKeeperDeps) {
-    this.timer = setInterval(() => void this.renewAll(), OWNERSHIP_RENEW_MS);
+    this.timer = setInterval(() => void this.tick(), OWNERSHIP_RENEW_MS);
     // Renewing alone never keeps a process alive: whoever hosts the workspace does.
     this.timer.unref();
   }
@@ -39,9 +46,39 @@ export class OwnershipKeeper {
     return true;
   }
 
+  /** Tries to take the account on every renewal until it is held here (see `gained`) or no longer wanted. */
+  want(accountId: string): void {
+    this.wanted.add(accountId);
+  }
+
+  unwant(accountId: string): void {
+    this.wanted.delete(accountId);
+  }
+
+  holds(accountId: string): boolean {
+    return this.held.has(accountId);
+  }
+
   async release(accountId: string): Promise<void> {
+    this.wanted.delete(accountId);
     if (!this.held.delete(accountId)) return;
     await this.deps.ownership.release(accountId, this.deps.owner);
+  }
+
+  /** Renews every hold, then tries the accounts it waits for. */
+  async tick(): Promise<void> {
+    await this.renewAll();
+    await this.takeWanted();
+  }
+
+  private async takeWanted(): Promise<void> {
+    for (const accountId of [...this.wanted]) {
+      const acquired = await this.acquire(accountId).catch((error: unknown) => {
+        this.deps.reportError(error);
+        return false;
+      });
+      if (acquired && this.wanted.delete(accountId)) this.deps.gained(accountId);
+    }
   }
 
   /** Renews every hold; one that the store refuses, or that runs out while the store fails, is lost. */
@@ -70,6 +107,7 @@ export class OwnershipKeeper {
   /** Stops renewing and lets every account go. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.wanted.clear();
     const accounts = [...this.held.keys()];
     this.held.clear();
     await Promise.all(accounts.map((accountId) => this.deps.ownership.release(accountId, this.deps.owner).catch(this.deps.reportError)));

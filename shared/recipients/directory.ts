@@ -9,6 +9,7 @@ export class ChatDirectory {
   private readonly byId = new Map<string, Chat>();
   private readonly byName = new Map<string, Chat[]>();
   private readonly byAccountJid = new Map<string, Chat>();
+  private changed: () => void = () => undefined;
 
   private constructor(private readonly repository: ChatRepository) {}
 
@@ -16,6 +17,11 @@ export class ChatDirectory {
     const directory = new ChatDirectory(repository);
     for (const chat of await repository.all()) directory.index(chat);
     return directory;
+  }
+
+  /** Called after each upsert that stored chats (other processes then read the directory again). */
+  onChange(listener: () => void): void {
+    this.changed = listener;
   }
 
   /** Reads every chat again (another process added or renamed some): the store is the source of truth. */
@@ -30,6 +36,7 @@ export class ChatDirectory {
   async upsert(accountId: string, chats: readonly ChatInput[], now: number): Promise<Chat[]> {
     const stored = await this.repository.upsert(accountId, chats, now);
     for (const chat of stored) this.index(chat);
+    if (stored.length > 0) this.changed();
     return stored;
   }
 

@@ -79,9 +79,19 @@ export interface OwnershipRepository {
 }
 
 /** A change a workspace made, kept for the processes that did not make it (see ChangeRepository). */
-export type StoreChange =
+export type StoreChange = (
   | { readonly kind: 'message'; readonly change: MessageChange }
-  | { readonly kind: 'account'; readonly accountId: string; readonly state: AccountState | null; readonly detail: string | null; readonly at: number };
+  | { readonly kind: 'account'; readonly accountId: string; readonly state: AccountState | null; readonly detail: string | null; readonly at: number }
+  /** The webhook's token was rotated or the webhook switched: read it again. */
+  | { readonly kind: 'webhook' }
+  /** An account was added, relinked or removed: read the list again. */
+  | { readonly kind: 'accounts' }
+  /** Chats were added or renamed: read the directory again. */
+  | { readonly kind: 'chats' }
+) & {
+  /** The owner id of the workspace that made it, so that it skips its own. */
+  readonly origin?: string;
+};
 
 /**
  * The workspace's changes in the order they were made (message lifecycle, account states), read from a
@@ -95,6 +105,12 @@ export interface ChangeRepository {
   after(cursor: number, limit: number): Promise<{ readonly changes: (StoreChange & { readonly seq: number })[]; readonly cursor: number }>;
   /** The newest change's position (0 when there is none): where a new reader starts. */
   head(): Promise<number>;
+  /**
+   * Where other processes may write to this store (PostgreSQL): calls `announced` when changes may have
+   * been appended (and after a reconnect), so a reader reads from its cursor. Absent for a store only
+   * this process writes. The returned function stops watching.
+   */
+  watch?(announced: () => void, onError: (error: unknown) => void): () => Promise<void>;
 }
 
 /** How many changes a store keeps: enough for any reader that is merely restarting. */

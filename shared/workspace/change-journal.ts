@@ -16,11 +16,13 @@ export class ChangeJournal {
 
   constructor(
     private readonly changes: ChangeRepository,
+    /** This workspace's owner id, written on each change so that its follower skips them. */
+    private readonly origin: string,
     private readonly reportError: (error: unknown) => void,
   ) {}
 
   record(change: StoreChange): void {
-    this.pending.push(change);
+    this.pending.push({ ...change, origin: this.origin });
     if (this.flushing) return;
     this.flushing = setTimeout(() => this.flush(), FLUSH_MS);
     // A pending notice never keeps a process alive; close() writes it.

@@ -9,14 +9,15 @@ import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from '../attachments/typ
 import type { SendRequest } from '../contract/types';
 import { DEFAULT_GAP, type GapRange, type SendCaps } from '../dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from '../time/backoff';
-import type { Account, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from '../model';
+import type { Account, AccountState, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from '../model';
 import { pooledRandomBytes } from '../outbox/message-id';
 import { periodKeyAt } from '../intake/quota';
 import { ChatDirectory } from '../recipients/directory';
 import { fail, ok, type Rejection, type Result } from '../rejection';
-import type { QuotaPolicy, WorkspaceStore } from '../store/types';
+import type { QuotaPolicy, StoreChange, WorkspaceStore } from '../store/types';
 import type { LinkHandle } from '../transport/linking';
 import type { Transport } from '../transport/types';
+import { ChangeFollower } from './change-follower';
 import { ChangeJournal } from './change-journal';
 import { attemptOutcome, refusedAttempt, type AttemptSource } from '../attempts/attempt-log';
 import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
@@ -93,6 +94,11 @@ export class Workspace {
   private closed = false;
   private readonly readers = new Set<FeedReader<AcceptedPayload>>();
   private readonly journal: ChangeJournal;
+  private follower: ChangeFollower | undefined;
+  /** This workspace's id as an account owner and as the origin of the changes it writes. */
+  private readonly owner: string;
+  /** Account states reported by the processes that own those accounts (a shared store). */
+  private readonly remoteStates = new Map<string, { readonly state: AccountState | null; readonly detail: string | null }>();
   /** One-time link pages of this workspace's linking sessions (see link-pages.ts); in memory, like the sockets. */
   readonly linkPages: LinkPages;
 
@@ -107,6 +113,9 @@ export class Workspace {
     this.quotaPolicy = { ...DEFAULT_QUOTA, ...options.quota };
     this.downloadPolicy = { ...DEFAULT_DOWNLOAD_POLICY, ...options.download };
     this.linkPages = new LinkPages(this.now);
+    this.owner = `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`;
+    this.journal = new ChangeJournal(store.changes, this.owner, (error) => this.reportError(error));
+    directory.onChange(() => this.journal.record({ kind: 'chats' }));
     this.runtime = new AccountRuntime({
       store,
       directory,
@@ -123,12 +132,14 @@ export class Workspace {
       loggedOutTtlMs: options.baileys?.loggedOutTtlMs,
       clock: options.baileys?.clock,
       connectAccounts: options.connectAccounts !== false,
-      owner: `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`,
+      owner: this.owner,
       now: this.now,
       random: this.random,
       randomBytes: this.randomBytes,
-      emitMessage: (change) => this.events.emit('message', change),
-      emitAccount: (connection) => this.events.emit('account', connection),
+      emitMessage: (change) => this.madeChange(change),
+      emitAccount: (connection) => this.madeAccountChange(connection),
+      accountsChanged: () => this.journal.record({ kind: 'accounts' }),
+      accountTaken: (connection) => this.journalAccount(connection),
       reportError: (error) => this.reportError(error),
     });
     this.intake = new Intake({
@@ -142,11 +153,51 @@ export class Workspace {
       reportError: (error) => this.reportError(error),
     });
     this.events.setMaxListeners(0);
-    this.journal = new ChangeJournal(store.changes, (error) => this.reportError(error));
-    this.events.on('message', (change: MessageChange) => this.journal.record({ kind: 'message', change }));
-    this.events.on('account', (connection: AccountConnection) =>
-      this.journal.record({ kind: 'account', accountId: connection.account.id, state: connection.state, detail: connection.detail, at: this.now() }),
-    );
+  }
+
+  /** A change this workspace made: its listeners hear it now, the attempt log and the change feed get it. */
+  private madeChange(change: MessageChange): void {
+    this.journal.record({ kind: 'message', change });
+    this.events.emit('message', change);
+    void this.recordOutcome(change);
+  }
+
+  private madeAccountChange(connection: AccountConnection): void {
+    this.journalAccount(connection);
+    this.events.emit('account', connection);
+  }
+
+  private journalAccount(connection: AccountConnection): void {
+    this.journal.record({ kind: 'account', accountId: connection.account.id, state: connection.state, detail: connection.detail, at: this.now() });
+  }
+
+  /** A change another process made on the shared store: listeners here hear it, and caches follow it. */
+  private async applyRemote(change: StoreChange): Promise<void> {
+    switch (change.kind) {
+      case 'message':
+        this.events.emit('message', change.change);
+        if (change.change.status === 'queued') {
+          // A request another process accepted: the owner's sender wakes, flows here read the feed.
+          this.runtime.queued(change.change.accountId, this.now());
+          this.events.emit('accepted');
+        }
+        return;
+      case 'account': {
+        this.remoteStates.set(change.accountId, { state: change.state, detail: change.detail });
+        const connection = this.connection(change.accountId);
+        if (connection) this.events.emit('account', connection);
+        return;
+      }
+      case 'webhook':
+        this.useWebhook(await this.store.webhook.get(this.webhook.token, this.now()));
+        return;
+      case 'accounts':
+        await this.runtime.refreshAccounts();
+        return;
+      case 'chats':
+        await this.directory.refresh();
+        return;
+    }
   }
 
   /** Opens the workspace: resumes messages a crash left in flight and starts every account's sending. */
@@ -166,10 +217,11 @@ export class Workspace {
   }
 
   private async start(): Promise<void> {
+    // On a store other processes write to, their changes are followed from before this one loads its state.
+    this.follower = await ChangeFollower.start(this.store.changes, this.owner, (change) => this.applyRemote(change), (error) => this.reportError(error));
     this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
     // Each account's messages left in flight are recovered by the workspace that takes it (see AccountRuntime).
     await this.runtime.start();
-    this.events.on('message', (change: MessageChange) => void this.recordOutcome(change));
   }
 
   // ---- webhook --------------------------------------------------------------------------------------
@@ -201,11 +253,13 @@ export class Workspace {
   /** "Generate new URL": the old token stops working at once. */
   async rotateWebhookToken(): Promise<WebhookState> {
     this.useWebhook(await this.store.webhook.rotate(newWebhookToken(this.randomBytes), this.now()));
+    this.journal.record({ kind: 'webhook' });
     return this.webhook;
   }
 
   async setWebhookEnabled(enabled: boolean): Promise<WebhookState> {
     this.useWebhook(await this.store.webhook.setEnabled(enabled));
+    this.journal.record({ kind: 'webhook' });
     return this.webhook;
   }
 
@@ -265,7 +319,7 @@ export class Workspace {
   private announce(acceptance: Acceptance, at: number, origin: AcceptOrigin | undefined): void {
     const { messageId: requestId, account } = acceptance;
     for (const message of acceptance.messages) {
-      this.events.emit('message', { messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at } satisfies MessageChange);
+      this.madeChange({ messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at } satisfies MessageChange);
     }
     this.runtime.queued(account.id, at);
     if (origin) this.events.emit('accepted');
@@ -373,11 +427,19 @@ export class Workspace {
 
   /** Every account with its connection state. */
   connections(): AccountConnection[] {
-    return this.runtime.connections();
+    return this.runtime.connections().map((connection) => this.withRemoteState(connection));
   }
 
   connection(accountId: string): AccountConnection | undefined {
-    return this.runtime.connection(accountId);
+    const connection = this.runtime.connection(accountId);
+    return connection && this.withRemoteState(connection);
+  }
+
+  /** An account another process owns shows the state that process reported. */
+  private withRemoteState(connection: AccountConnection): AccountConnection {
+    if (connection.state !== null) return connection;
+    const remote = this.remoteStates.get(connection.account.id);
+    return remote ? { ...connection, state: remote.state, detail: remote.detail } : connection;
   }
 
   /** Called when an account's connection state changes (after its record is updated). */
@@ -440,6 +502,7 @@ export class Workspace {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.follower?.close().catch((error: unknown) => this.reportError(error));
     // Readers write where they got to while the store is still open.
     await Promise.all([...this.readers].map((reader) => reader.stop().catch((error: unknown) => this.reportError(error))));
     this.readers.clear();

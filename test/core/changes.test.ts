@@ -59,7 +59,10 @@ describe.each(STORE_KINDS)('a workspace writes its changes to the feed of the $n
     const lifecycle = changes.flatMap((change) => (change.kind === 'message' && change.change.messageId === accepted.value.messageId ? [change.change.status] : []));
     expect(lifecycle).toEqual(['queued', 'sending', 'sent', 'delivered']);
     expect(lifecycle).toEqual(heard);
-    expect(changes.every((change) => change.kind === 'message' && change.change.accountId === account.id)).toBe(true);
+    // Besides the message's lifecycle: the new account (other processes read the list again), then its state
+    // once this workspace holds it.
+    expect(changes.filter((change) => change.kind !== 'message').map((change) => change.kind)).toEqual(['accounts', 'account']);
+    expect(changes.every((change) => change.kind !== 'message' || change.change.accountId === account.id)).toBe(true);
     await place.cleanup();
   });
 });

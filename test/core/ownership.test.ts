@@ -90,7 +90,7 @@ describe('OwnershipKeeper', () => {
 
   it('says an account is lost when the store refuses the renewal', async () => {
     const lost: string[] = [];
-    const keeper = new OwnershipKeeper({ ownership: fakeOwnership(async () => false), owner: 'me', now: () => 0, lost: (id) => lost.push(id), reportError: () => undefined });
+    const keeper = new OwnershipKeeper({ ownership: fakeOwnership(async () => false), owner: 'me', now: () => 0, lost: (id) => lost.push(id), gained: () => undefined, reportError: () => undefined });
     await keeper.acquire('acc');
     await keeper.renewAll();
     expect(lost).toEqual(['acc']);
@@ -110,6 +110,7 @@ describe('OwnershipKeeper', () => {
       owner: 'me',
       now: () => now,
       lost: (id) => lost.push(id),
+      gained: () => undefined,
       reportError: (error) => errors.push(error),
     });
     await keeper.acquire('acc');
@@ -120,6 +121,31 @@ describe('OwnershipKeeper', () => {
     await keeper.renewAll();
     expect(lost).toEqual(['acc']);
     expect(errors).toHaveLength(2);
+    await keeper.close();
+  });
+});
+
+describe('OwnershipKeeper waiting for an account held elsewhere', () => {
+  it('takes it on a tick once the store grants it, and says so once', async () => {
+    let free = false;
+    const gained: string[] = [];
+    const keeper = new OwnershipKeeper({
+      ownership: { acquire: async () => free, renew: async () => true, release: async () => undefined, ownerOf: async () => undefined },
+      owner: 'me',
+      now: () => 0,
+      lost: () => undefined,
+      gained: (id) => gained.push(id),
+      reportError: () => undefined,
+    });
+    expect(await keeper.acquire('acc')).toBe(false);
+    keeper.want('acc');
+    await keeper.tick();
+    expect(gained).toEqual([]);
+    free = true;
+    await keeper.tick();
+    await keeper.tick();
+    expect(gained).toEqual(['acc']);
+    expect(keeper.holds('acc')).toBe(true);
     await keeper.close();
   });
 });

@@ -1,5 +1,6 @@
 import { CHANGES_KEPT, type ChangeRepository, type StoreChange } from '../types';
 import type { PgDatabase } from './database';
+import { ChannelListener } from './listener';
 
 /** The NOTIFY channel on which a schema's change feed announces its new head. */
 export function changesChannel(schemaName: string): string {
@@ -51,6 +52,11 @@ export class PostgresChangeRepository implements ChangeRepository {
       changes: rows.map((row) => ({ ...(JSON.parse(row.payload) as StoreChange), seq: row.seq })),
       cursor: rows.length > 0 ? rows[rows.length - 1]!.seq : cursor,
     };
+  }
+
+  watch(announced: () => void, onError: (error: unknown) => void): () => Promise<void> {
+    const listener = new ChannelListener(this.db.clientConfig, this.channel, announced, onError);
+    return () => listener.close();
   }
 
   async head(): Promise<number> {

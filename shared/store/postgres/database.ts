@@ -55,6 +55,8 @@ export class Transaction implements Queryable {
  */
 export class PgDatabase implements Queryable {
   readonly schema: SchemaName;
+  /** How to connect, for a connection of its own outside the pool (a LISTEN). */
+  readonly clientConfig: PoolConfig;
   private readonly pool: Pool;
   private readonly lockKey: number;
   private opening: Promise<void> | undefined;
@@ -64,14 +66,8 @@ export class PgDatabase implements Queryable {
     this.schema = schemaNameFor(options);
     this.lockKey = schemaLockKey(this.schema);
     const config: PoolConfig = typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection;
-    this.pool = new Pool({
-      application_name: 'wahook',
-      connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
-      keepAlive: true,
-      ...config,
-      max: options.poolSize ?? config.max ?? DEFAULT_POOL_SIZE,
-      types: TYPES,
-    });
+    this.clientConfig = { application_name: 'wahook', connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, keepAlive: true, ...config, types: TYPES };
+    this.pool = new Pool({ ...this.clientConfig, max: options.poolSize ?? config.max ?? DEFAULT_POOL_SIZE });
     // An idle connection the server dropped: without a listener the pool's 'error' event would crash the
     // process. The pool has already discarded that connection; the next operation opens a new one.
     this.pool.on('error', (error) => options.onPoolError?.(error));
