@@ -2,10 +2,11 @@ import type { OwnershipRepository } from '../store/types';
 
 /**
  * How long a hold lasts without renewal, and how often it is renewed (three chances before it runs out).
- * Short, so that another process takes a dead owner's accounts within about ten seconds.
+ * Short, so that another process takes a dead owner's accounts within eight seconds (a hold renewed just
+ * before the owner died runs out after six; the next try comes within two).
  */
-export const OWNERSHIP_TTL_MS = 9_000;
-export const OWNERSHIP_RENEW_MS = 3_000;
+export const OWNERSHIP_TTL_MS = 6_000;
+export const OWNERSHIP_RENEW_MS = 2_000;
 
 export interface OwnershipKeeperDeps {
   readonly ownership: OwnershipRepository;
