@@ -1,7 +1,39 @@
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
+const ONLY_POSTGRES = { show: { storeKind: ['postgres'] } };
+
+/** The server's fields, asked as n8n's own Postgres credential asks them; shown only for the PostgreSQL store. */
+const POSTGRES_FIELDS: INodeProperties[] = [
+  { displayName: 'Host', name: 'pgHost', type: 'string', default: 'localhost', displayOptions: ONLY_POSTGRES },
+  { displayName: 'Port', name: 'pgPort', type: 'number', default: 5432, displayOptions: ONLY_POSTGRES },
+  { displayName: 'Database', name: 'pgDatabase', type: 'string', default: 'postgres', displayOptions: ONLY_POSTGRES },
+  { displayName: 'User', name: 'pgUser', type: 'string', default: 'postgres', displayOptions: ONLY_POSTGRES },
+  { displayName: 'Password', name: 'pgPassword', type: 'string', typeOptions: { password: true }, default: '', displayOptions: ONLY_POSTGRES },
+  {
+    displayName: 'SSL',
+    name: 'pgSsl',
+    type: 'options',
+    options: [
+      { name: 'Off', value: 'off' },
+      { name: 'Require (Encrypt, Do Not Verify the Certificate)', value: 'require' },
+      { name: 'Verify (Encrypt and Verify the Certificate)', value: 'verify' },
+    ],
+    default: 'off',
+    displayOptions: ONLY_POSTGRES,
+  },
+  {
+    displayName: 'Schema',
+    name: 'pgSchema',
+    type: 'string',
+    default: '',
+    placeholder: 'wahook_default',
+    description: 'Schema holding the workspace\'s tables, created when missing. Empty: wahook_ followed by the workspace name.',
+    displayOptions: ONLY_POSTGRES,
+  },
+];
+
 /**
- * Where a WhatsApp workspace's store lives and how it paces and limits sending. Holds no secret of
+ * Where a WhatsApp workspace's store lives (a SQLite file, or PostgreSQL for n8n's queue mode) and how it paces and limits sending. Holds no secret of
  * WhatsApp's: linked accounts' keys live in the store (nodes cannot write credentials, and the keys
  * change on every message). The WhatsApp node tests it (see `methods.credentialTest`).
  */
@@ -16,11 +48,23 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
 
   properties: INodeProperties[] = [
     {
+      displayName: 'Store',
+      name: 'storeKind',
+      type: 'options',
+      options: [
+        { name: 'Embedded (SQLite File)', value: 'sqlite', description: 'A file in the data folder: one n8n process (regular mode)' },
+        { name: 'PostgreSQL', value: 'postgres', description: 'A schema of a PostgreSQL database, shared by every n8n process (needed in queue mode)' },
+      ],
+      // Credentials saved before this field existed have no value: they keep their SQLite file.
+      default: 'sqlite',
+    },
+    {
       displayName: 'Workspace Name',
       name: 'workspaceName',
       type: 'string',
       default: 'default',
-      description: 'The store is the file whatsapp/<name>.sqlite in the data folder; credentials naming the same store share its accounts',
+      description:
+        'Names the store: the file whatsapp/<name>.sqlite in the data folder, or the PostgreSQL schema wahook_<name> unless Schema is set. Credentials naming the same store share its accounts.',
     },
     {
       displayName: 'Data Folder',
@@ -29,7 +73,9 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       default: '',
       placeholder: '/home/node/.n8n',
       description: 'Folder that holds the store. Empty: n8n\'s own folder (N8N_USER_FOLDER/.n8n, else ~/.n8n).',
+      displayOptions: { show: { storeKind: ['sqlite'] } },
     },
+    ...POSTGRES_FIELDS,
     {
       displayName: 'Quota Allowance',
       name: 'quotaAllowance',

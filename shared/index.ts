@@ -44,6 +44,8 @@ export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type 
 export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
 export { parseWorkspaceSettings, DEFAULT_SETTINGS, type WorkspaceSettings } from './hosting/settings';
 export { workspaceOptionsFor } from './hosting/workspace-options';
+export { parseStoreChoice, sharedAcrossProcesses, storeKeyOf, DEFAULT_PG_PORT, type StoreChoice, type PostgresSsl } from './hosting/store-choice';
+export { checkStore, describeStoreReport, type StoreReport, type AccountOwnership } from './hosting/store-check';
 export { storePathFor } from './hosting/storage-paths';
 export { ensureDryRunAccounts } from './hosting/dry-run-seeding';
 export { LingeringLeases } from './hosting/lingering-leases';

@@ -1,14 +1,19 @@
 import type { Node, NodeDef } from 'node-red';
 import type { Workspace } from '../../shared';
 
+/** What the config node keeps in Node-RED's credential store rather than the flow file. */
+export interface WorkspaceConfigCredentials {
+  pgPassword?: string;
+}
+
 /** The whatsapp-workspace config node as its users see it. */
-export interface WorkspaceConfigNode extends Node {
+export interface WorkspaceConfigNode extends Node<WorkspaceConfigCredentials> {
   /**
    * Resolves once the workspace is open; while its store cannot open it keeps trying (see `problem`).
    * Rejects only for settings that do not parse.
    */
   readonly workspace: Promise<Workspace>;
-  /** The store's key (its file), which names the workspace across redeploys. */
+  /** The store's key (its file, or its PostgreSQL database and schema), which names the workspace across redeploys. */
   readonly storeKey: string;
   /** Why the workspace is not open now (a sentence); undefined once it is. */
   readonly problem: () => string | undefined;
@@ -29,6 +34,15 @@ export interface WorkspaceConfigDef extends NodeDef {
   allowPrivateFileUrls: boolean;
   dryRunPhones: string;
   initialToken: string;
+  /** "sqlite" (or empty, as in flows saved before the choice existed) or "postgres". */
+  storeKind?: string;
+  pgHost?: string;
+  pgPort?: string;
+  pgDatabase?: string;
+  pgUser?: string;
+  /** "off", "require" or "verify". The password is a credential (`this.credentials.pgPassword`). */
+  pgSsl?: string;
+  pgSchema?: string;
 }
 
 export interface WebhookNodeDef extends NodeDef {

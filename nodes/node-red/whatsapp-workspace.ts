@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
 import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
-import type { WorkspaceConfigDef, WorkspaceConfigNode } from './types';
+import type { WorkspaceConfigCredentials, WorkspaceConfigDef, WorkspaceConfigNode } from './types';
 
 /**
  * How long a released workspace stays open: a full deploy stops every node and starts them again, and
@@ -19,14 +19,17 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this as { -readonly [K in keyof WorkspaceConfigNode]: WorkspaceConfigNode[K] };
     const dataDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const storeKey = storePathFor(dataDir, def.storeName || def.id);
+    const workspaceName = def.storeName || def.id;
+    const storePath = storePathFor(dataDir, workspaceName);
+    // The PostgreSQL password is kept in Node-RED's credential store, never in the flow file.
+    const settings = parseWorkspaceSettings({ ...def, pgPassword: this.credentials?.pgPassword }, storePath, workspaceName);
+    const storeKey = settings.ok ? settings.value.storeKey : storePath;
     const problems = new EventEmitter();
     node.storeKey = storeKey;
     node.onProblem = (listener) => {
       problems.on('problem', listener);
       return () => problems.off('problem', listener);
     };
-    const settings = parseWorkspaceSettings({ ...def }, storeKey);
     if (!settings.ok) {
       node.problem = () => settings.rejection.message;
       node.workspace = Promise.reject(new Error(settings.rejection.message));
@@ -53,7 +56,7 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('whatsapp-workspace', WhatsAppWorkspaceNode);
+  RED.nodes.registerType<WorkspaceConfigNode, WorkspaceConfigDef, unknown, WorkspaceConfigCredentials>('whatsapp-workspace', WhatsAppWorkspaceNode, { credentials: { pgPassword: { type: 'password' } } });
   registerAdminRoutes(RED);
   closeIdleWhenSettled(RED);
 };

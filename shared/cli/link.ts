@@ -1,9 +1,11 @@
-import { SqliteStore } from '../store/sqlite';
+import { openStore } from '../hosting/store-factory';
+import type { StoreChoice } from '../hosting/store-choice';
 import { formatPairingCode, qrTerminal } from '../transport/linking';
 import { Workspace, type WorkspaceOptions } from '../workspace/workspace';
 
 export interface LinkCommandOptions {
-  readonly store: string;
+  /** The SQLite file, or the PostgreSQL schema an engine on another machine may be using. */
+  readonly store: StoreChoice;
   /** Link by pairing code for this phone instead of by QR. */
   readonly pairingPhone?: string;
   /** Another WhatsApp Web address (a local test server). */
@@ -22,7 +24,7 @@ export async function linkCommand(
   signal?: AbortSignal,
 ): Promise<number> {
   const workspace = await Workspace.open({
-    store: new SqliteStore({ path: options.store }),
+    store: openStore(options.store),
     connectAccounts: false,
     ...extra,
     baileys: { ...extra.baileys, ...(options.waWebSocketUrl ? { waWebSocketUrl: options.waWebSocketUrl } : {}) },

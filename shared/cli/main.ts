@@ -2,11 +2,13 @@
 import { parseArgs } from 'node:util';
 import { linkCommand } from './link';
 import { serve } from './serve';
+import { storeChoiceFromArgument } from './store-argument';
 
 const USAGE = `Usage:
-  wahook serve --store <file.sqlite> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
-      Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite store.
-  wahook link --store <file.sqlite> [--pairing-code <phone>]
+  wahook serve --store <file.sqlite | postgres://user@host:5432/db?schema=…> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
+      Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite file or a PostgreSQL schema
+      (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts).
+  wahook link --store <file.sqlite | postgres://…> [--pairing-code <phone>]
       Links a WhatsApp phone to the store: prints a QR code to scan (or, with --pairing-code, a code to
       enter on that phone) and exits once the phone is linked.`;
 
@@ -23,9 +25,11 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     if (!values.store) return usage('--store is required.');
+    const store = storeChoiceFromArgument(values.store);
+    if (!store.ok) return usage(store.rejection.message);
     await serve(
       {
-        store: values.store,
+        store: store.value,
         host: values.host,
         port: Number(values.port),
         ...(values['dry-run'] ? { dryRunPhone: values['dry-run'].replace(/\D/g, '') } : {}),
@@ -45,11 +49,13 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     if (!values.store) return usage('--store is required.');
+    const store = storeChoiceFromArgument(values.store);
+    if (!store.ok) return usage(store.rejection.message);
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     return linkCommand(
       {
-        store: values.store,
+        store: store.value,
         ...(values['pairing-code'] ? { pairingPhone: values['pairing-code'] } : {}),
         ...(values['ws-url'] ? { waWebSocketUrl: values['ws-url'] } : {}),
       },

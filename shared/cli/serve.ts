@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createWebhookServer, WEBHOOK_PATH_PREFIX } from '../webhook/standalone-server';
-import { SqliteStore } from '../store/sqlite';
+import { openStore } from '../hosting/store-factory';
+import type { StoreChoice } from '../hosting/store-choice';
 import { Workspace } from '../workspace/workspace';
 
 export interface ServeOptions {
-  readonly store: string;
+  /** The SQLite file, or a PostgreSQL schema that engines and other `serve`s may share. */
+  readonly store: StoreChoice;
   readonly host: string;
   readonly port: number;
   /** Adds a dry-run account with this phone (digits) if the workspace has none of that number. */
@@ -14,7 +16,7 @@ export interface ServeOptions {
 
 /** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, print: (line: string) => void): Promise<void> {
-  const workspace = await Workspace.open({ store: new SqliteStore({ path: options.store }) });
+  const workspace = await Workspace.open({ store: openStore(options.store) });
   if (options.dryRunPhone && !workspace.accounts().some((account) => account.phone === options.dryRunPhone)) {
     await workspace.addDryRunAccount(options.dryRunPhone, 'dry run');
   }

@@ -86,6 +86,11 @@ export class WorkspaceRegistry {
     await Promise.all([...this.entries].filter(([, entry]) => entry.users === 0).map(([key, entry]) => this.closeNow(key, entry)));
   }
 
+  /** Resolves once every workspace being closed now has closed (a test that drops the store waits for it). */
+  async closingDone(): Promise<void> {
+    await Promise.all(this.closing.values());
+  }
+
   /** Keys of the workspaces open now (for diagnostics and tests). */
   openKeys(): string[] {
     return [...this.entries.keys()];

@@ -35,3 +35,12 @@ export function optionalText(raw: RawSettings, key: string): string | undefined 
 export function flag(raw: RawSettings, key: string): boolean {
   return raw[key] === true || raw[key] === 'true';
 }
+
+/** A whole number from min to max (a port, a count), or the fallback when the field is blank. */
+export function wholeNumberOr(raw: RawSettings, key: string, fallback: number, min: number, max: number): Result<number> {
+  const read = numberOr(raw, key, fallback, min, max);
+  if (read.ok && !Number.isInteger(read.value)) {
+    return fail(reject(400, `Setting "${key}" must be a whole number from ${min} to ${max}; got ${JSON.stringify(raw[key])}.`, key));
+  }
+  return read;
+}

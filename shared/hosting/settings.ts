@@ -2,13 +2,17 @@ import { normalizePhone } from '../contract/phone';
 import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
 import { blank, flag, numberOr, optionalNumber, optionalText, type RawSettings } from './setting-fields';
+import { parseStoreChoice, storeKeyOf, type StoreChoice } from './store-choice';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):
  * seconds, minutes and plain numbers. Both engines parse them here, so both accept and refuse the same.
  */
 export interface WorkspaceSettings {
-  readonly storePath: string;
+  /** Where the rows live: the SQLite file at the engine's path (the default), or a PostgreSQL schema. */
+  readonly store: StoreChoice;
+  /** Names the store without its password (see storeKeyOf): one open workspace per key and process. */
+  readonly storeKey: string;
   readonly quotaAllowance: number;
   readonly quotaPeriod: QuotaPeriod;
   readonly refundDelayMinutes: number;
@@ -35,10 +39,14 @@ export const DEFAULT_SETTINGS = {
 
 /**
  * Reads raw editor values (strings or numbers; empty means default) into settings, or says what is wrong.
- * Settings are read in a fixed order and the first wrong one is the one named, so a person fixing several
+ * `storePath` is the SQLite file the engine keeps the store in unless the settings choose PostgreSQL, whose
+ * schema is by default derived from `workspaceName`.
+ * Settings are read in a fixed order (the store first) and the first wrong one is the one named, so a person fixing several
  * mistakes sees them one at a time, always in the same order.
  */
-export function parseWorkspaceSettings(raw: RawSettings, storePath: string): Result<WorkspaceSettings> {
+export function parseWorkspaceSettings(raw: RawSettings, storePath: string, workspaceName = 'default'): Result<WorkspaceSettings> {
+  const store = parseStoreChoice(raw, { storePath, workspaceName });
+  if (!store.ok) return store;
   const gap = gapRange(raw);
   if (!gap.ok) return gap;
   const capPerHour = optionalNumber(raw, 'capPerHour', 1, 1_000_000);
@@ -56,7 +64,8 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string): Res
   const dryRunPhones = dryRunPhonesSetting(raw);
   if (!dryRunPhones.ok) return dryRunPhones;
   return ok({
-    storePath,
+    store: store.value,
+    storeKey: storeKeyOf(store.value),
     quotaAllowance: quotaAllowance.value,
     quotaPeriod: quotaPeriod.value,
     refundDelayMinutes: refundDelayMinutes.value,

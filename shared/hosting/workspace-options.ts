@@ -9,7 +9,7 @@ import { openStoreFor } from './store-factory';
  */
 export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
 
-/** The core's options for these settings, on the store they name (today always the embedded SQLite file). */
+/** The core's options for these settings, on the store they name (the SQLite file or a PostgreSQL schema). */
 export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
   const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
   return {

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { linkCommand } from '../../shared/cli/link';
+import { storeChoiceFromArgument } from '../../shared/cli/store-argument';
 import { SqliteStore } from '../../shared/store/sqlite';
 import { qrTerminal } from '../../shared/transport/linking';
 import { until } from '../support/fake-transport';
+import { TEST_PG_URL, throwawaySchema } from '../support/postgres';
 import { tempDir } from '../support/temp';
 import { FakeSockets } from './support/fake-socket';
 import { primeLinkedAuth } from './support/harness';
@@ -23,7 +25,7 @@ describe('wahook link', () => {
   afterEach(() => dir.cleanup());
 
   const run = (options: { pairingPhone?: string } = {}, signal?: AbortSignal) =>
-    linkCommand({ store, ...options }, (text) => printed.push(text), { baileys: { makeSocket: sockets.make } }, signal);
+    linkCommand({ store: { kind: 'sqlite', path: store }, ...options }, (text) => printed.push(text), { baileys: { makeSocket: sockets.make } }, signal);
 
   it('prints each QR in the terminal and exits 0 once the phone is linked, leaving other accounts unconnected', async () => {
     const before = new SqliteStore({ path: store });
@@ -76,5 +78,24 @@ describe('wahook link', () => {
     stop.abort();
     expect(await interrupted).toBe(1);
     expect(printed.at(-1)).toBe('Linking was cancelled.');
+  });
+
+  it('links into a PostgreSQL schema given as --store postgres://…', async () => {
+    const schema = throwawaySchema();
+    try {
+      const choice = storeChoiceFromArgument(`${TEST_PG_URL}?schema=${schema.name}`);
+      if (!choice.ok) throw new Error(choice.rejection.message);
+      const exit = linkCommand({ store: choice.value }, (text) => printed.push(text), { baileys: { makeSocket: sockets.make } });
+      await until(() => sockets.sockets.length === 1);
+      sockets.last.emit('creds.update', { me: ME });
+      sockets.last.disconnect(515);
+      expect(await exit).toBe(0);
+      expect(printed).toEqual(['Linked +14155550123 (Bea) as account wa-14155550123.', 'An engine already running on this store picks the account up when it restarts.']);
+      const after = schema.store();
+      expect((await after.accounts.list()).map((account) => account.id)).toEqual(['wa-14155550123']);
+      expect(await after.auth.readCreds('wa-14155550123')).toContain('14155550123:7@s.whatsapp.net');
+    } finally {
+      await schema.drop();
+    }
   });
 });

@@ -1,12 +1,14 @@
 import { parseWorkspaceSettings } from '../../shared/hosting/settings';
 import { storePathFor } from '../../shared/hosting/storage-paths';
+import { pgConnectionFor, storeKeyOf } from '../../shared/hosting/store-choice';
 
 describe('workspace settings', () => {
   it('fills defaults for empty editor fields', () => {
     expect(parseWorkspaceSettings({ quotaAllowance: '', gapMinSeconds: '' }, '/data/w.sqlite')).toEqual({
       ok: true,
       value: {
-        storePath: '/data/w.sqlite',
+        store: { kind: 'sqlite', path: '/data/w.sqlite' },
+        storeKey: '/data/w.sqlite',
         quotaAllowance: 1000,
         quotaPeriod: 'daily',
         refundDelayMinutes: 0,
@@ -37,7 +39,8 @@ describe('workspace settings', () => {
     expect(parsed).toEqual({
       ok: true,
       value: {
-        storePath: '/data/w.sqlite',
+        store: { kind: 'sqlite', path: '/data/w.sqlite' },
+        storeKey: '/data/w.sqlite',
         quotaAllowance: 50,
         quotaPeriod: 'monthly',
         refundDelayMinutes: 120,
@@ -79,5 +82,65 @@ describe('workspace settings', () => {
     expect(storePathFor('/data', 'Sales team')).toBe('/data/whatsapp/Sales-team.sqlite');
     expect(storePathFor('/data', '../../etc/passwd')).toBe('/data/whatsapp/etc-passwd.sqlite');
     expect(storePathFor('/data', '  ')).toBe('/data/whatsapp/workspace.sqlite');
+  });
+});
+
+describe('the store setting', () => {
+  const pg = { storeKind: 'postgres', pgHost: 'db.internal', pgDatabase: 'crm', pgUser: 'wahook' };
+
+  it('is the SQLite file when not chosen (credentials and flows saved before the choice existed)', () => {
+    for (const storeKind of [undefined, '', 'sqlite']) {
+      const parsed = parseWorkspaceSettings({ storeKind, pgHost: 'ignored here', pgPort: 'x' }, '/data/w.sqlite', 'w');
+      expect(parsed.ok && parsed.value.store).toEqual({ kind: 'sqlite', path: '/data/w.sqlite' });
+    }
+  });
+
+  it('reads PostgreSQL with port 5432, SSL off and the schema derived from the workspace name', () => {
+    const parsed = parseWorkspaceSettings({ ...pg, pgPassword: ' s3cret ' }, '/data/w.sqlite', 'Sales team');
+    expect(parsed.ok && parsed.value.store).toEqual({
+      kind: 'postgres',
+      host: 'db.internal',
+      port: 5432,
+      database: 'crm',
+      user: 'wahook',
+      password: ' s3cret ',
+      ssl: 'off',
+      schema: expect.stringMatching(/^wahook_sales_team_[0-9a-f]{8}$/),
+    });
+    expect(parsed.ok && parsed.value.storeKey).toMatch(/^postgres:\/\/wahook@db\.internal:5432\/crm\?schema=wahook_sales_team_[0-9a-f]{8}$/);
+    const plain = parseWorkspaceSettings(pg, '/x', 'sales');
+    expect(plain.ok && plain.value.storeKey).toBe('postgres://wahook@db.internal:5432/crm?schema=wahook_sales');
+  });
+
+  it('takes the port, SSL and schema as given, and never puts the password in the key', () => {
+    const parsed = parseWorkspaceSettings({ ...pg, pgPort: '6543', pgSsl: 'verify', pgSchema: 'crm_whatsapp', pgPassword: 'hunter2' }, '/x');
+    if (!parsed.ok || parsed.value.store.kind !== 'postgres') throw new Error('not postgres');
+    expect(parsed.value.storeKey).toBe('postgres://wahook@db.internal:6543/crm?schema=crm_whatsapp');
+    expect(storeKeyOf({ ...parsed.value.store, host: '::1' })).toBe('postgres://wahook@[::1]:6543/crm?schema=crm_whatsapp');
+    expect(pgConnectionFor(parsed.value.store)).toEqual({ host: 'db.internal', port: 6543, database: 'crm', user: 'wahook', password: 'hunter2', ssl: true });
+    expect(pgConnectionFor({ ...parsed.value.store, ssl: 'require' }).ssl).toEqual({ rejectUnauthorized: false });
+    expect(pgConnectionFor({ ...parsed.value.store, ssl: 'off' }).ssl).toBe(false);
+  });
+
+  it.each([
+    [{ storeKind: 'mysql' }, 'storeKind', 'Setting "storeKind" must be "sqlite" or "postgres"; got "mysql".'],
+    [{ ...pg, pgHost: '' }, 'pgHost', 'Setting "pgHost" is required for a PostgreSQL store: the PostgreSQL server\'s host name or address.'],
+    [{ ...pg, pgHost: 'db internal' }, 'pgHost', 'Setting "pgHost" must be one word of at most 255 characters, without spaces; got "db internal".'],
+    [{ ...pg, pgPort: '0' }, 'pgPort', 'Setting "pgPort" must be a number from 1 to 65535; got "0".'],
+    [{ ...pg, pgPort: '5432.5' }, 'pgPort', 'Setting "pgPort" must be a whole number from 1 to 65535; got "5432.5".'],
+    [{ ...pg, pgPort: 'pg' }, 'pgPort', 'Setting "pgPort" must be a number from 1 to 65535; got "pg".'],
+    [{ ...pg, pgDatabase: ' ' }, 'pgDatabase', 'Setting "pgDatabase" is required for a PostgreSQL store: the database that holds the workspace\'s schema.'],
+    [{ ...pg, pgUser: undefined }, 'pgUser', 'Setting "pgUser" is required for a PostgreSQL store: the user the store connects as.'],
+    [{ ...pg, pgSsl: 'yes' }, 'pgSsl', 'Setting "pgSsl" must be "off", "require" or "verify"; got "yes".'],
+    [{ ...pg, pgSchema: 'Sales-Team' }, 'pgSchema', 'Setting "pgSchema" must be lower-case letters, digits and underscores, at most 48, not starting with a digit; got "Sales-Team".'],
+    [{ ...pg, pgSchema: '1st' }, 'pgSchema', 'Setting "pgSchema" must be lower-case letters, digits and underscores, at most 48, not starting with a digit; got "1st".'],
+  ])('refuses %j with a sentence naming the setting', (raw, field, message) => {
+    expect(parseWorkspaceSettings({ ...raw, pgPassword: 'hunter2' }, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
+  });
+
+  it('reads the store before the other settings, and never names the password', () => {
+    const parsed = parseWorkspaceSettings({ ...pg, pgHost: '', quotaAllowance: '-1', pgPassword: 'hunter2' }, '/x');
+    expect(!parsed.ok && parsed.rejection.field).toBe('pgHost');
+    expect(JSON.stringify(parsed)).not.toContain('hunter2');
   });
 });

@@ -92,7 +92,7 @@ describe('the credential test', () => {
   const test = whatsApp.methods.credentialTest.whatsAppWorkspaceTest;
   const storePath = () => {
     const settings = settingsFromCredential(store.credential);
-    return settings.ok ? settings.value.storePath : '';
+    return settings.ok ? settings.value.storeKey : '';
   };
 
   it('says where the URL comes from while no trigger is active, then lists each active URL', async () => {

@@ -4,6 +4,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { WhatsApp } from '../../nodes/n8n/WhatsApp/WhatsApp.node';
 import { releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { LinkHandle, Workspace, workspaces } from '../../shared';
+import { throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { eventually, executeContext, testCredential, TOKEN } from './helpers';
 
 const node = new WhatsApp();
@@ -277,7 +278,7 @@ describe('credential test', () => {
     const settings = settingsFromCredential(store.credential);
     expect(result).toEqual({
       status: 'OK',
-      message: `Store ${settings.ok ? settings.value.storePath : ''} is open; +15105566777 (dry-run): open; no active trigger yet: activate a WhatsApp Inbound Webhook Trigger to get the webhook URL.`,
+      message: `Store ${settings.ok ? settings.value.storeKey : ''} is open; +15105566777 (dry-run): open; no active trigger yet: activate a WhatsApp Inbound Webhook Trigger to get the webhook URL.`,
     });
   });
 
@@ -302,6 +303,45 @@ describe('credential test', () => {
     expect(result).toEqual({
       status: 'Error',
       message: `The store ${file}/whatsapp/test.sqlite could not be opened: ENOTDIR: not a directory, mkdir '${file}/whatsapp'`,
+    });
+  });
+
+  describe('with a PostgreSQL store', () => {
+    let schema: ThrowawaySchema;
+    beforeEach(() => {
+      schema = throwawaySchema();
+    });
+    afterEach(async () => {
+      await schema.drop();
+    });
+    const pgCredential = (extra: IDataObject = {}) => ({
+      ...store.credential, storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: 5432, pgDatabase: 'test', pgUser: 'postgres', pgPassword: '', pgSsl: 'off', pgSchema: schema.name, ...extra,
+    });
+
+    it('connects, migrates and reports each account with the process that holds it', async () => {
+      const empty = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: pgCredential() });
+      expect(empty).toEqual({ status: 'OK', message: `Store postgres://postgres@127.0.0.1:5432/test?schema=${schema.name} is open and its schema is up to date; no accounts yet.` });
+      const other = schema.store();
+      await other.accounts.put({ id: 'a1', kind: 'baileys', phone: '15105566777', name: null, createdAt: 1, connectedAt: 2, active: true });
+      await other.ownership.acquire('a1', 'worker-2 pid 42', Date.now(), 60_000);
+      const owned = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: pgCredential() });
+      expect(owned).toEqual({
+        status: 'OK',
+        message: `Store postgres://postgres@127.0.0.1:5432/test?schema=${schema.name} is open and its schema is up to date; +15105566777 (baileys): linked, held by worker-2 pid 42.`,
+      });
+      expect(workspaces.openKeys()).toEqual([]);
+    });
+
+    it('says why the server cannot be reached, without the password', async () => {
+      const result = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: pgCredential({ pgPort: 1, pgPassword: 'hunter2' }) });
+      expect(result.status).toBe('Error');
+      expect(result.message).toMatch(new RegExp(`^The store postgres://postgres@127\\.0\\.0\\.1:1/test\\?schema=${schema.name} could not be opened: .*ECONNREFUSED`));
+      expect(result.message).not.toContain('hunter2');
+    });
+
+    it('names a bad PostgreSQL setting', async () => {
+      const result = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: pgCredential({ pgSsl: 'sometimes' }) });
+      expect(result).toEqual({ status: 'Error', message: 'Setting "pgSsl" must be "off", "require" or "verify"; got "sometimes".' });
     });
   });
 });

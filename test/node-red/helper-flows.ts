@@ -20,9 +20,9 @@ export function workspaceNode(id: string, overrides: Record<string, unknown> = {
   };
 }
 
-export function webhookFlow(workspaceId: string) {
+export function webhookFlow(workspaceId: string, workspace: Record<string, unknown> = {}) {
   return [
-    workspaceNode(workspaceId),
+    workspaceNode(workspaceId, workspace),
     { id: `${workspaceId}-webhook`, type: 'whatsapp-webhook', z: 'tab', workspace: workspaceId, wires: [[`${workspaceId}-accepted`], [`${workspaceId}-status`]] },
     { id: `${workspaceId}-accepted`, type: 'helper', z: 'tab' },
     { id: `${workspaceId}-status`, type: 'helper', z: 'tab' },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
+import { throwawaySchema } from '../support/postgres';
 import { webhookFlow, workspaceNode } from './helper-flows';
 
 // The compiled nodes, as Node-RED loads them.
@@ -76,6 +77,43 @@ describe('Node-RED nodes (node-red-node-test-helper)', () => {
       units: 1,
     });
     expect((await delivered).payload).toMatchObject({ message_id: messageId, status: 'delivered', reason: null });
+  });
+
+  /** Waits until the webhook route knows the token (the webhook node starts serving once its workspace is open). */
+  const eventuallyServed = async (token: string) => {
+    for (let tries = 0; tries < 50; tries++) {
+      if ((await post(token, '{')).status !== 404) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('opens a workspace on PostgreSQL when the config node chooses it, and accepts a webhook call into that schema', async () => {
+    const schema = throwawaySchema();
+    try {
+      const postgres = { storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: '5432', pgDatabase: 'test', pgUser: 'postgres', pgSsl: 'off', pgSchema: schema.name };
+      // The password comes from Node-RED's credential store (the test server trusts the user, so any will do).
+      await helper.load([workspaceInit, capturingWebhook], webhookFlow('pg', postgres), { pg: { pgPassword: 'kept-in-credentials' } });
+      // Until the server has answered, the token is no workspace's yet (404, as for any unknown token).
+      await (helper.getNode('pg') as unknown as { workspace: Promise<unknown> }).workspace;
+      await eventuallyServed('pg-token-0123456789abcdef');
+      const accepted = nextMessage('pg-accepted');
+      const response = await post('pg-token-0123456789abcdef', { action: 'send', phone: '+14151231234', text: 'hi from PostgreSQL' });
+      expect(response.status).toBe(200);
+      expect((await accepted).payload).toMatchObject({ message_id: response.body.data.message_id });
+      expect(workspaces.openKeys()).toEqual([`postgres://postgres@127.0.0.1:5432/test?schema=${schema.name}`]);
+      const rows = await schema.admin<{ text: string }>(`SELECT text FROM "${schema.name}".messages`);
+      expect(rows).toEqual([{ text: 'hi from PostgreSQL' }]);
+    } finally {
+      await helper.unload();
+      await workspaces.closingDone();
+      await schema.drop();
+    }
+  });
+
+  it('reports a bad PostgreSQL setting of the config node with its sentence', async () => {
+    await helper.load([workspaceInit, capturingWebhook], webhookFlow('badpg', { storeKind: 'postgres', pgHost: '127.0.0.1', pgDatabase: 'test', pgUser: 'postgres', pgSsl: 'maybe' }));
+    const config = helper.getNode('badpg') as unknown as { problem: () => string | undefined };
+    expect(config.problem()).toBe('Setting "pgSsl" must be "off", "require" or "verify"; got "maybe".');
   });
 
   it('answers every refusal with its status and sentence, and emits nothing', async () => {

@@ -1,9 +1,12 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import { checkStore, describeStoreReport, type WorkspaceSettings } from '../../../shared';
 import { settingsFromCredential, withWorkspace } from '../common/workspace-access';
 
 /**
- * "Test" in the credential dialog: the settings parse, the store opens (created when new), and each
- * account's connection state is reported.
+ * "Test" in the credential dialog: the settings parse and the store opens (created when new). A SQLite
+ * store is opened as this process's workspace and each account's connection is reported; a PostgreSQL
+ * store is shared by every n8n process, so it is only connected to and migrated, and each account is
+ * reported with the process that holds it.
  */
 export async function testWorkspaceCredential(
   this: ICredentialTestFunctions,
@@ -11,8 +14,16 @@ export async function testWorkspaceCredential(
 ): Promise<INodeCredentialTestResult> {
   const settings = settingsFromCredential(credential.data ?? {});
   if (!settings.ok) return { status: 'Error', message: settings.rejection.message };
+  if (settings.value.store.kind === 'postgres') {
+    const report = await checkStore(settings.value.store);
+    return report.ok ? { status: 'OK', message: describeStoreReport(report.value) } : { status: 'Error', message: report.rejection.message };
+  }
+  return testSqliteWorkspace(settings.value);
+}
+
+async function testSqliteWorkspace(settings: WorkspaceSettings): Promise<INodeCredentialTestResult> {
   try {
-    return await withWorkspace(settings.value, async (workspace) => {
+    return await withWorkspace(settings, async (workspace) => {
       const accounts = workspace.connections().map(({ account, state, detail }) => {
         const who = account.phone ? `+${account.phone}` : account.id;
         return `${who} (${account.kind}): ${state ?? 'not connected here'}${detail ? ` — ${detail}` : ''}`;
@@ -20,9 +31,9 @@ export async function testWorkspaceCredential(
       const summary = accounts.length === 0 ? 'no accounts yet: link one with the WhatsApp node\'s Link Account operation' : accounts.join('; ');
       const urls = (await workspace.webhookUrls()).map(({ url, dedicatedUrl }) => (dedicatedUrl ? `${url} (Dedicated Port: ${dedicatedUrl})` : url));
       const where = urls.length === 0 ? 'no active trigger yet: activate a WhatsApp Inbound Webhook Trigger to get the webhook URL' : `webhook URL: ${urls.join(', ')}`;
-      return { status: 'OK', message: `Store ${settings.value.storePath} is open; ${summary}; ${where}.` };
+      return { status: 'OK', message: `Store ${settings.storeKey} is open; ${summary}; ${where}.` };
     });
   } catch (error) {
-    return { status: 'Error', message: `The store ${settings.value.storePath} could not be opened: ${(error as Error).message}` };
+    return { status: 'Error', message: `The store ${settings.storeKey} could not be opened: ${(error as Error).message}` };
   }
 }

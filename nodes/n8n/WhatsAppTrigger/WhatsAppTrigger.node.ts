@@ -62,17 +62,17 @@ export class WhatsAppTrigger implements INodeType {
         return false;
       },
       /**
-       * Activation: refuses queue mode and a credential that does not parse, with the reason; records
+       * Activation: refuses a credential that does not parse and queue mode on a SQLite store, with the reason; records
        * the production URL in the workspace (Get Webhook URL reads it). The editor's test URL is not recorded.
        */
       async create(this: IHookFunctions): Promise<boolean> {
+        const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
+        if (!settings.ok) throw new NodeOperationError(this.getNode(), settings.rejection.message);
         try {
-          refuseQueueMode();
+          refuseQueueMode(settings.value);
         } catch (error) {
           throw new NodeOperationError(this.getNode(), (error as Error).message);
         }
-        const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
-        if (!settings.ok) throw new NodeOperationError(this.getNode(), settings.rejection.message);
         const entry = this.getMode() === 'manual' ? undefined : publishedWebhook(this);
         if (entry) {
           await withWorkspace(settings.value, (workspace) => workspace.publishWebhookUrl(entry)).catch((error: unknown) => {
@@ -106,7 +106,7 @@ export class WhatsAppTrigger implements INodeType {
     const settings = settingsFromCredential(await this.getCredentials(CREDENTIAL_NAME));
     if (!settings.ok) return fail(500, `The WhatsApp Workspace credential is not valid: ${settings.rejection.message}`);
     try {
-      refuseQueueMode();
+      refuseQueueMode(settings.value);
     } catch (error) {
       return fail(503, (error as Error).message);
     }

@@ -5,6 +5,7 @@ import {
   ensureDryRunAccounts,
   LingeringLeases,
   parseWorkspaceSettings,
+  sharedAcrossProcesses,
   storePathFor,
   workspaceOptionsFor,
   workspaces,
@@ -21,11 +22,13 @@ const LINGER_MS = 10 * 60_000;
 
 const calls = new LingeringLeases(LINGER_MS);
 
-/** Said when n8n runs in queue mode: each process would open its own socket to the same account. */
+/**
+ * Said when n8n runs in queue mode on a SQLite store: each process would open its own file and socket to the
+ * same account. A PostgreSQL store is shared, and its ownership lets one process at a time send per account.
+ */
 export const QUEUE_MODE_REFUSAL =
-  'The WhatsApp nodes do not run in n8n queue mode (EXECUTIONS_MODE=queue) yet: every n8n process would open its own ' +
-  'connection to the same WhatsApp account and WhatsApp lets only one stay connected. Run n8n in regular mode ' +
-  '(one main process) until a shared store is available.';
+  'n8n runs in queue mode (EXECUTIONS_MODE=queue), where every n8n process needs the same store: choose Store ' +
+  '"PostgreSQL" in the WhatsApp Workspace credential, since the embedded SQLite file belongs to one process.';
 
 /** n8n's data folder: N8N_USER_FOLDER/.n8n, else ~/.n8n (where n8n keeps its own database). */
 export function n8nDataFolder(env: NodeJS.ProcessEnv = process.env): string {
@@ -39,12 +42,12 @@ export function settingsFromCredential(credential: ICredentialDataDecryptedObjec
   // n8n shows 0 for an empty number field: 0 means "no cap" here, as the credential's help text says.
   const raw: Record<string, unknown> = { ...credential };
   for (const cap of ['capPerHour', 'capPerDay']) if (raw[cap] === 0) delete raw[cap];
-  return parseWorkspaceSettings(raw, storePathFor(folder, name));
+  return parseWorkspaceSettings(raw, storePathFor(folder, name), name);
 }
 
-/** Throws the queue-mode refusal when n8n runs several processes over one database. */
-export function refuseQueueMode(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.EXECUTIONS_MODE === 'queue') throw new Error(QUEUE_MODE_REFUSAL);
+/** Throws the queue-mode refusal when n8n runs several processes and the store belongs to one. */
+export function refuseQueueMode(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.EXECUTIONS_MODE === 'queue' && !sharedAcrossProcesses(settings.store)) throw new Error(QUEUE_MODE_REFUSAL);
 }
 
 /** The open workspace for these settings, with its dry-run accounts in place. */
@@ -58,14 +61,14 @@ async function ready(workspace: Workspace, settings: WorkspaceSettings): Promise
  * socket per account); it stays open while used and a while after.
  */
 export async function withWorkspace<T>(settings: WorkspaceSettings, use: (workspace: Workspace) => Promise<T>): Promise<T> {
-  refuseQueueMode();
-  return calls.use(settings.storePath, () => workspaceOptionsFor(settings), async (workspace) => use(await ready(workspace, settings)));
+  refuseQueueMode(settings);
+  return calls.use(settings.storeKey, () => workspaceOptionsFor(settings), async (workspace) => use(await ready(workspace, settings)));
 }
 
 /** A lease for as long as a trigger is active, so its workspace stays open between calls. */
 export async function holdWorkspace(settings: WorkspaceSettings): Promise<WorkspaceLease> {
-  refuseQueueMode();
-  const lease = await workspaces.acquire(settings.storePath, () => workspaceOptionsFor(settings));
+  refuseQueueMode(settings);
+  const lease = await workspaces.acquire(settings.storeKey, () => workspaceOptionsFor(settings));
   try {
     await ready(lease.workspace, settings);
   } catch (error) {

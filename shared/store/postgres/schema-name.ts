@@ -22,12 +22,17 @@ export interface SchemaName {
  */
 export function schemaNameFor(options: { readonly schema?: string; readonly workspace?: string }): SchemaName {
   const name = options.schema ?? derivedSchema(options.workspace ?? 'default');
-  if (!SCHEMA_PATTERN.test(name)) {
+  if (!isPlainSchemaName(name)) {
     throw new Error(
       `The PostgreSQL schema "${name}" is not a plain name: use lower-case letters, digits and underscores, at most 48, not starting with a digit.`,
     );
   }
   return { name, sql: quoteIdentifier(name) };
+}
+
+/** Whether a store accepts `name` as its schema (settings check it before any store is made). */
+export function isPlainSchemaName(name: string): boolean {
+  return SCHEMA_PATTERN.test(name);
 }
 
 function derivedSchema(workspace: string): string {

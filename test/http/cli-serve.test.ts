@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { storeChoiceFromArgument } from '../../shared/cli/store-argument';
+import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
+
+const CLI = join(__dirname, '..', '..', 'dist', 'shared', 'cli', 'main.js');
+
+describe('wahook --store', () => {
+  it('is a SQLite path unless it is a postgres:// URL', () => {
+    expect(storeChoiceFromArgument('.data/workspace.sqlite')).toEqual({ ok: true, value: { kind: 'sqlite', path: '.data/workspace.sqlite' } });
+    expect(storeChoiceFromArgument('postgresql://wa%40hook:p%40ss@db.internal:6543/crm?schema=crm_whatsapp&sslmode=verify-full')).toEqual({
+      ok: true,
+      value: { kind: 'postgres', host: 'db.internal', port: 6543, database: 'crm', user: 'wa@hook', password: 'p@ss', ssl: 'verify', schema: 'crm_whatsapp' },
+    });
+    expect(storeChoiceFromArgument('postgres://postgres@[::1]/test?sslmode=require')).toEqual({
+      ok: true,
+      value: { kind: 'postgres', host: '::1', port: 5432, database: 'test', user: 'postgres', ssl: 'require', schema: 'wahook_default' },
+    });
+  });
+
+  it.each([
+    ['postgres://u:secret@db:99999/crm', '--store is not a PostgreSQL URL such as postgres://user:password@host:5432/database?schema=wahook_default.'],
+    ['postgres://', 'In --store, the host is required for a PostgreSQL store: the PostgreSQL server\'s host name or address.'],
+    ['postgres://u:secret@db/crm?sslmode=sometimes', '--store has sslmode="sometimes"; use disable, require, verify-ca or verify-full.'],
+    ['postgres://u:secret@db/', 'In --store, the database (the path) is required for a PostgreSQL store: the database that holds the workspace\'s schema.'],
+    ['postgres://:secret@db/crm', 'In --store, the user is required for a PostgreSQL store: the user the store connects as.'],
+    ['postgres://u:secret@db/crm?schema=Bad-Name', 'In --store, the schema must be lower-case letters, digits and underscores, at most 48, not starting with a digit; got "Bad-Name".'],
+    ['postgres://u:secret@db/crm?ssl=maybe', 'In --store, ssl must be "off", "require" or "verify"; got "maybe".'],
+  ])('refuses %s with one sentence that never repeats the password', (argument, message) => {
+    expect(storeChoiceFromArgument(argument)).toEqual({ ok: false, rejection: { status: 400, field: 'store', message } });
+    expect(message).not.toContain('secret');
+  });
+});
+
+describe('wahook serve --store postgres://…', () => {
+  let schema: ThrowawaySchema;
+  let child: ChildProcess | undefined;
+  beforeEach(() => {
+    schema = throwawaySchema();
+  });
+  afterEach(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await schema.drop();
+  });
+
+  it('serves the webhook on that schema: a call answers 200 and its message is in the store', async () => {
+    child = spawn(process.execPath, [CLI, 'serve', '--store', `${TEST_PG_URL}?schema=${schema.name}`, '--port', '0', '--dry-run', '+15105566777'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout! });
+    let url: string | undefined;
+    for await (const line of lines) {
+      const found = /^Webhook URL: (\S+)$/.exec(line);
+      if (found) {
+        url = found[1];
+        break;
+      }
+    }
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/whatsapp\/\S+$/);
+    const response = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'from the CLI' }) });
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: { message_id: string } };
+    const rows = await schema.admin<{ id: string; text: string }>(`SELECT id, text FROM "${schema.name}".messages`);
+    expect(rows).toEqual([{ id: data.message_id.replace(/^wa_backend:/, ''), text: 'from the CLI' }]);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+  });
+});
