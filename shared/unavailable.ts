@@ -22,5 +22,9 @@ export function describeStoreFault(error: unknown): string {
   if (lower.includes('locked') || lower.includes('busy')) return 'The workspace store is locked by another process.';
   if (lower.includes('not open')) return 'The workspace is closing or being reopened.';
   if (lower.includes('unable to open') || lower.includes('cannot open')) return 'The workspace store cannot be opened (check its folder and permissions).';
+  // node-postgres' words for a server that is down, restarting or out of reach.
+  if (/econnrefused|econnreset|etimedout|ehostunreach|enotfound|connection terminated|timeout exceeded|query read timeout|connection timeout|server closed the connection/.test(lower)) {
+    return 'The workspace store cannot be reached (its database server is down or unreachable).';
+  }
   return `The workspace store failed (${text.split('\n')[0]!.slice(0, 160)}).`;
 }

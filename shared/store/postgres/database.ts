@@ -17,7 +17,13 @@ export interface PostgresOptions {
 
 const DEFAULT_POOL_SIZE = 10;
 /** A server that does not answer fails an operation after this long rather than holding it forever. */
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A new connection, and every query, gives up after this long: the webhook must answer 503 within 5 s
+ * when the server is out of reach, and a connection whose network died would otherwise wait for TCP
+ * keepalive (hours by default).
+ */
+const DEFAULT_CONNECT_TIMEOUT_MS = 3_500;
+const DEFAULT_QUERY_TIMEOUT_MS = 3_500;
 const INT8_OID = 20;
 
 /**
@@ -66,7 +72,14 @@ export class PgDatabase implements Queryable {
     this.schema = schemaNameFor(options);
     this.lockKey = schemaLockKey(this.schema);
     const config: PoolConfig = typeof options.connection === 'string' ? { connectionString: options.connection } : options.connection;
-    this.clientConfig = { application_name: 'wahook', connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, keepAlive: true, ...config, types: TYPES };
+    this.clientConfig = {
+      application_name: 'wahook',
+      connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
+      query_timeout: DEFAULT_QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      ...config,
+      types: TYPES,
+    };
     this.pool = new Pool({ ...this.clientConfig, max: options.poolSize ?? config.max ?? DEFAULT_POOL_SIZE });
     // An idle connection the server dropped: without a listener the pool's 'error' event would crash the
     // process. The pool has already discarded that connection; the next operation opens a new one.
@@ -119,9 +132,15 @@ export class PgDatabase implements Queryable {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-        broken = rollbackError;
-      });
+      if (isServerError(error)) {
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError;
+        });
+      } else {
+        // The connection itself failed (timed out, cut): a ROLLBACK would wait as long again. The server
+        // rolls back an open transaction when it loses the connection, which is destroyed below.
+        broken = error;
+      }
       throw error;
     } finally {
       client.removeListener('error', onError);
@@ -135,4 +154,9 @@ export class PgDatabase implements Queryable {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** An error the server sent (node-postgres' DatabaseError has a severity), not one of the connection. */
+function isServerError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'severity' in error;
 }
