@@ -7,6 +7,11 @@ import type { OwnershipRepository } from '../store/types';
  */
 export const OWNERSHIP_TTL_MS = 6_000;
 export const OWNERSHIP_RENEW_MS = 2_000;
+/**
+ * A hold not renewed by this long before it runs out is given up at once, whatever a renewal in flight
+ * may still say: the connection must be closed before another process may take the account.
+ */
+export const OWNERSHIP_SAFETY_MS = 1_500;
 
 export interface OwnershipKeeperDeps {
   readonly ownership: OwnershipRepository;
@@ -26,6 +31,9 @@ export interface OwnershipKeeperDeps {
  */
 export class OwnershipKeeper {
   private readonly held = new Map<string, number>();
+  /** Per hold: gives it up OWNERSHIP_SAFETY_MS before it runs out unless a renewal moved it on. */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
+  private ticking = false;
   /** Accounts held elsewhere that this workspace takes when their holder lets go or stops renewing. */
   private readonly wanted = new Set<string>();
   private readonly timer: NodeJS.Timeout;
@@ -43,8 +51,27 @@ export class OwnershipKeeper {
   async acquire(accountId: string): Promise<boolean> {
     const now = this.deps.now();
     if (!(await this.deps.ownership.acquire(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS))) return false;
-    this.held.set(accountId, now + OWNERSHIP_TTL_MS);
+    this.hold(accountId, now + OWNERSHIP_TTL_MS);
     return true;
+  }
+
+  private hold(accountId: string, until: number): void {
+    this.held.set(accountId, until);
+    clearTimeout(this.deadlines.get(accountId));
+    const deadline = setTimeout(() => this.giveUp(accountId), Math.max(0, until - this.deps.now() - OWNERSHIP_SAFETY_MS));
+    deadline.unref();
+    this.deadlines.set(accountId, deadline);
+  }
+
+  private unhold(accountId: string): boolean {
+    clearTimeout(this.deadlines.get(accountId));
+    this.deadlines.delete(accountId);
+    return this.held.delete(accountId);
+  }
+
+  /** The hold could not be renewed in time (a store that hangs or is gone): stop before it runs out. */
+  private giveUp(accountId: string): void {
+    if (this.unhold(accountId)) this.deps.lost(accountId);
   }
 
   /** Tries to take the account on every renewal until it is held here (see `gained`) or no longer wanted. */
@@ -62,14 +89,21 @@ export class OwnershipKeeper {
 
   async release(accountId: string): Promise<void> {
     this.wanted.delete(accountId);
-    if (!this.held.delete(accountId)) return;
+    if (!this.unhold(accountId)) return;
     await this.deps.ownership.release(accountId, this.deps.owner);
   }
 
   /** Renews every hold, then tries the accounts it waits for. */
   async tick(): Promise<void> {
-    await this.renewAll();
-    await this.takeWanted();
+    // A tick still waiting on a slow store is not joined by another: its deadlines stand meanwhile.
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.renewAll();
+      await this.takeWanted();
+    } finally {
+      this.ticking = false;
+    }
   }
 
   private async takeWanted(): Promise<void> {
@@ -96,12 +130,8 @@ export class OwnershipKeeper {
         if (until - now > OWNERSHIP_RENEW_MS) continue;
       }
       if (!this.held.has(accountId)) continue;
-      if (renewed) {
-        this.held.set(accountId, now + OWNERSHIP_TTL_MS);
-      } else {
-        this.held.delete(accountId);
-        this.deps.lost(accountId);
-      }
+      if (renewed) this.hold(accountId, now + OWNERSHIP_TTL_MS);
+      else this.giveUp(accountId);
     }
   }
 
@@ -110,7 +140,7 @@ export class OwnershipKeeper {
     clearInterval(this.timer);
     this.wanted.clear();
     const accounts = [...this.held.keys()];
-    this.held.clear();
+    for (const accountId of accounts) this.unhold(accountId);
     await Promise.all(accounts.map((accountId) => this.deps.ownership.release(accountId, this.deps.owner).catch(this.deps.reportError)));
   }
 }
