@@ -48,6 +48,7 @@ export { parseStoreChoice, sharedAcrossProcesses, storeKeyOf, DEFAULT_PG_PORT, t
 export { checkStore, describeStoreReport, type StoreReport, type AccountOwnership } from './hosting/store-check';
 export { storePathFor } from './hosting/storage-paths';
 export { ensureDryRunAccounts } from './hosting/dry-run-seeding';
+export { feedFollowing, type FeedFollowing } from './hosting/feed-following';
 export { LingeringLeases } from './hosting/lingering-leases';
 export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send-from-flow';
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './hosting/link-session';

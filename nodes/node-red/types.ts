@@ -15,6 +15,8 @@ export interface WorkspaceConfigNode extends Node<WorkspaceConfigCredentials> {
   readonly workspace: Promise<Workspace>;
   /** The store's key (its file, or its PostgreSQL database and schema), which names the workspace across redeploys. */
   readonly storeKey: string;
+  /** Whether several processes may share the store (PostgreSQL): each then emits only what it took. */
+  readonly sharedStore: boolean;
   /** Why the workspace is not open now (a sentence); undefined once it is. */
   readonly problem: () => string | undefined;
   /** Told each time `problem` changes. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { errorBodyFor, INTERNAL_ERROR_SENTENCE, MAX_BODY_BYTES, readBody, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
@@ -10,6 +11,21 @@ const routes = new WebhookRoutes();
 const mountedOn = new WeakSet<object>();
 const rawBodiesKeptOn = new WeakSet<object>();
 const settlingOn = new WeakSet<object>();
+
+/**
+ * Names this Node-RED instance: its instance id (kept in the user dir, so the same across restarts), else
+ * its host and user dir. Every call the webhook takes is tagged with it (see feedFollowing).
+ */
+export function processTagOf(RED: NodeAPI): string {
+  const settings = RED.settings as { get?: (key: string) => unknown; userDir?: string };
+  let instanceId: unknown;
+  try {
+    instanceId = settings.get?.('instanceId');
+  } catch {
+    // Settings not loaded (a test runtime): fall back to the host and user dir.
+  }
+  return `node-red:${typeof instanceId === 'string' && instanceId !== '' ? instanceId : `${hostname()}:${settings.userDir ?? process.cwd()}`}`;
+}
 
 /**
  * Mounts the webhook route once per Node-RED HTTP app. Deploys never add routes: webhook nodes only
@@ -26,8 +42,9 @@ export function mountWebhookRoute(RED: NodeAPI): void {
     settlingOn.add(RED.events);
     RED.events.on('flows:started', () => routes.settle());
   }
+  let tag: string | undefined;
   app.use(WEBHOOK_PREFIX, (req, res) => {
-    void serve(req, res).catch((error: unknown) => {
+    void serve(req, res, (tag ??= processTagOf(RED))).catch((error: unknown) => {
       RED.log.error(`WhatsApp webhook: ${String(error)}`);
       if (!res.headersSent) res.status(500).json(errorBodyFor(500, INTERNAL_ERROR_SENTENCE));
     });
@@ -76,7 +93,7 @@ export function awaitWorkspace(nodeId: string, reason: string, key: string): () 
   return () => routes.remove(nodeId);
 }
 
-async function serve(req: Request, res: Response): Promise<void> {
+async function serve(req: Request, res: Response, via: string): Promise<void> {
   let body: Buffer | string;
   try {
     body = await rawBody(req);
@@ -91,6 +108,7 @@ async function serve(req: Request, res: Response): Promise<void> {
     body,
     token: tokenFromPath(req.url.replace(/^\//, '')),
     remoteAddress: req.ip ?? req.socket.remoteAddress ?? null,
+    via,
   });
   if (res.headersSent || res.destroyed) return;
   // A body cut at the limit was not read to its end: close the connection rather than read the rest.

@@ -1,9 +1,9 @@
 import type { NodeAPI } from 'node-red';
-import { lifecyclePayload, OPENING, REPORTED_STATUSES, type Workspace } from '../../shared';
+import { feedFollowing, lifecyclePayload, OPENING, REPORTED_STATUSES, type Workspace } from '../../shared';
 import { watchWorkspaceStatus } from './status';
 import type { WebhookNodeDef, WorkspaceConfigNode } from './types';
 import { InTransit } from './in-transit';
-import { awaitWorkspace, mountWebhookRoute, serveWebhook } from './webhook-route';
+import { awaitWorkspace, mountWebhookRoute, processTagOf, serveWebhook } from './webhook-route';
 
 /**
  * The whatsapp-webhook node: serves the workspace's TimelinesAI-compatible webhook at
@@ -30,7 +30,8 @@ export = function register(RED: NodeAPI): void {
         this.status({ fill: 'red', shape: 'ring', text: problem.slice(0, 60) });
       }),
     );
-    const reader = `node-red:${this.id}`;
+    // On a shared store (several Node-RED instances) this node emits what its own instance took.
+    const { reader, via } = feedFollowing(config.sharedStore, processTagOf(RED), `node-red:${this.id}`);
     const start = async (workspace: Workspace) => {
       stops.push(
         serveWebhook(this.id, workspace, config.storeKey),
@@ -48,6 +49,7 @@ export = function register(RED: NodeAPI): void {
       const inTransit = new InTransit();
       const follower = await workspace.followAccepted({
         reader,
+        ...(via === undefined ? {} : { via }),
         deliver: (payloads, after) => {
           for (const payload of payloads) this.send([{ payload }, null]);
           inTransit.sent(after);

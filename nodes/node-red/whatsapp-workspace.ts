@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
-import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
+import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, sharedAcrossProcesses, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
 import type { WorkspaceConfigCredentials, WorkspaceConfigDef, WorkspaceConfigNode } from './types';
 
@@ -26,6 +26,7 @@ export = function register(RED: NodeAPI): void {
     const storeKey = settings.ok ? settings.value.storeKey : storePath;
     const problems = new EventEmitter();
     node.storeKey = storeKey;
+    node.sharedStore = settings.ok && sharedAcrossProcesses(settings.value.store);
     node.onProblem = (listener) => {
       problems.on('problem', listener);
       return () => problems.off('problem', listener);

@@ -1,3 +1,4 @@
+import { feedFollowing } from '../../shared/hosting/feed-following';
 import { parseSendRequest } from '../../shared/contract';
 import { handleWebhookCall } from '../../shared/webhook/webhook';
 import type { AcceptedPayload } from '../../shared/outbox/payloads';
@@ -123,4 +124,18 @@ describe('Workspace.followAccepted', () => {
     expect(again).toEqual([ids[2], ids[3]]);
     await restarted.stop();
   }, 15_000);
+});
+
+describe('feedFollowing', () => {
+  it('follows everything under the node’s name on a store of one process', () => {
+    expect(feedFollowing(false, 'node-red:abc', 'node-red:n1')).toEqual({ reader: 'node-red:n1' });
+  });
+
+  it('follows what its own process took, from a position of its own, on a store several processes share', () => {
+    const first = feedFollowing(true, 'node-red:abc', 'node-red:n1');
+    const second = feedFollowing(true, 'node-red:def', 'node-red:n1');
+    expect(first).toEqual({ reader: 'node-red:n1@node-red:abc', via: 'node-red:abc' });
+    expect(second.reader).not.toBe(first.reader);
+    expect(second.via).not.toBe(first.via);
+  });
 });

@@ -124,6 +124,13 @@ export class NodeRed {
     });
   }
 
+  /** Kills Node-RED at once (SIGKILL: no close handler runs, as in a crash) and waits for it to exit. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** Stops Node-RED (SIGINT, as a user's Ctrl-C; SIGKILL after 10 s) and waits for it to exit. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
