@@ -9,6 +9,14 @@ import { openStoreFor } from './store-factory';
  */
 export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
 
+/**
+ * `WAHOOK_OWN_ACCOUNTS=false` makes this process accept webhook calls and Send steps without ever
+ * holding an account's WhatsApp connection: for short-lived or many workers beside a process that owns
+ * the accounts (on a shared PostgreSQL store, another process then sends). Any other value, or none,
+ * lets this process take accounts no one else holds.
+ */
+export const OWN_ACCOUNTS_ENV = 'WAHOOK_OWN_ACCOUNTS';
+
 /** The core's options for these settings, on the store they name (the SQLite file or a PostgreSQL schema). */
 export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
   const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
@@ -29,5 +37,6 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
     download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
     ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
+    ...(env[OWN_ACCOUNTS_ENV]?.trim().toLowerCase() === 'false' ? { connectAccounts: false } : {}),
   };
 }

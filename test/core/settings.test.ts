@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { parseWorkspaceSettings } from '../../shared/hosting/settings';
+import { workspaceOptionsFor } from '../../shared/hosting/workspace-options';
+import { tempDir } from '../support/temp';
 import { storePathFor } from '../../shared/hosting/storage-paths';
 import { pgConnectionFor, storeKeyOf } from '../../shared/hosting/store-choice';
 
@@ -142,5 +145,21 @@ describe('the store setting', () => {
     const parsed = parseWorkspaceSettings({ ...pg, pgHost: '', quotaAllowance: '-1', pgPassword: 'hunter2' }, '/x');
     expect(!parsed.ok && parsed.rejection.field).toBe('pgHost');
     expect(JSON.stringify(parsed)).not.toContain('hunter2');
+  });
+});
+
+describe('WAHOOK_OWN_ACCOUNTS', () => {
+  it('keeps a process from holding accounts when it is "false", and only then', () => {
+    const dir = tempDir();
+    const parsed = parseWorkspaceSettings({}, join(dir.path, 'own-accounts.sqlite'));
+    if (!parsed.ok) throw new Error(parsed.rejection.message);
+    const stores: { close(): Promise<void> }[] = [];
+    const connects = (value: string | undefined) => {
+      const options = workspaceOptionsFor(parsed.value, value === undefined ? {} : { WAHOOK_OWN_ACCOUNTS: value });
+      stores.push(options.store);
+      return options.connectAccounts !== false;
+    };
+    expect([connects(undefined), connects('true'), connects(''), connects('FALSE'), connects('false')]).toEqual([true, true, true, false, false]);
+    return Promise.all(stores.map((store) => store.close())).then(() => dir.cleanup());
   });
 });
