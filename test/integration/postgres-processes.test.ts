@@ -90,7 +90,7 @@ describe('two workspaces on one PostgreSQL schema', () => {
     expect(second.connection(account.id)?.state).toBe('open');
   });
 
-  it('makes a rotated token unknown on the other process within a second', async () => {
+  it('makes a rotated token unknown on the other process within a second, and shows a switched-off webhook and new chats there', async () => {
     const first = await openWorkspace();
     const second = await openWorkspace();
     const old = first.webhookState().token;
@@ -100,5 +100,11 @@ describe('two workspaces on one PostgreSQL schema', () => {
     await until(() => second.checkToken(old) === 'unknown', 1000);
     expect(Date.now() - rotatedAt).toBeLessThan(1000);
     expect(second.checkToken(rotated.token)).toBe('valid');
+    // Switching the webhook off, and new chats, reach the other process too.
+    await first.setWebhookEnabled(false);
+    await until(() => second.checkToken(rotated.token) === 'disabled', 1000);
+    const account = await first.addDryRunAccount('15105566779');
+    await first.addChats(account.id, [{ jid: '120363000000000009@g.us', name: 'Night shift' }]);
+    await until(() => second.chats().some((chat) => chat.name === 'Night shift'), 2000);
   });
 });
