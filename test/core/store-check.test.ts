@@ -41,6 +41,22 @@ describe('checkStore on PostgreSQL', () => {
     );
   });
 
+  it("adds the connection state each account's owner last reported", async () => {
+    const store = schema.store();
+    await store.accounts.put({ id: 'a1', kind: 'baileys', phone: '15105566777', name: null, createdAt: 1, connectedAt: 2, active: true });
+    await store.ownership.acquire('a1', 'worker-1 pid 7', 1000, 60_000);
+    await store.changes.append([
+      { kind: 'account', accountId: 'a1', state: 'open', detail: null, at: 1000 },
+      { kind: 'account', accountId: 'a1', state: 'logged_out', detail: 'WhatsApp logged this device out.', at: 1500 },
+    ]);
+    const report = await checkStore(choiceOn(schema.name), 2000);
+    if (!report.ok) throw new Error(report.rejection.message);
+    expect(describeStoreReport(report.value)).toBe(
+      `Store postgres://postgres@127.0.0.1:5432/test?schema=${schema.name} is open and its schema is up to date; ` +
+        '+15105566777 (baileys): linked, connection logged out, held by worker-1 pid 7.',
+    );
+  });
+
   it('answers 503 with the reason when the server cannot be reached, never with the password', async () => {
     const report = await checkStore(choiceOn(schema.name, { pgPort: '1', pgPassword: 'hunter2' }));
     expect(report.ok).toBe(false);
