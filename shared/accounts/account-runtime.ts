@@ -84,7 +84,7 @@ export class AccountRuntime {
       lost: (accountId) => void this.ownershipLost(accountId),
       gained: (accountId) => {
         const account = this.accountList.find((candidate) => candidate.id === accountId);
-        if (account && !this.closed) void this.connectHeld(account).catch((error: unknown) => this.deps.reportError(error));
+        if (account && !this.closed) void this.connectHeld(account).catch((error: unknown) => this.connectFailed(account.id, error));
       },
       reportError: deps.reportError,
     });
@@ -273,7 +273,17 @@ export class AccountRuntime {
       this.ownership.want(account.id);
       return;
     }
-    await this.connectHeld(account);
+    await this.connectHeld(account).catch((error: unknown) => this.connectFailed(account.id, error));
+  }
+
+  /**
+   * Holding the account but unable to open it (the store failed while recovering its messages in flight):
+   * let it go and try again on the next renewal, rather than hold it with nothing sending.
+   */
+  private async connectFailed(accountId: string, error: unknown): Promise<void> {
+    this.deps.reportError(error);
+    await this.disconnect(accountId).catch((failure: unknown) => this.deps.reportError(failure));
+    if (!this.closed && this.deps.connectAccounts) this.ownership.want(accountId);
   }
 
   private async connectHeld(account: Account): Promise<void> {

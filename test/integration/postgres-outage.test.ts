@@ -15,16 +15,19 @@ describe('a workspace whose PostgreSQL goes away', () => {
   let schema: ThrowawaySchema;
   let proxy: TcpProxy;
   let workspace: Workspace;
+  let errors: string[];
 
   beforeEach(async () => {
     schema = throwawaySchema();
+    errors = [];
     proxy = await TcpProxy.start('127.0.0.1', 5432);
     workspace = await Workspace.open({
       store: new PostgresStore(schema.options({ connection: `postgres://postgres@127.0.0.1:${proxy.port}/test` })),
       quota: { period: 'none', allowance: 100 },
       pacing: { gap: { minMs: 1, maxMs: 3 } },
-      // The outage's own errors (refused connections, renewals that failed) are expected here.
-      onError: (error) => process.env.DEBUG_OUTAGE && console.log(new Date().toISOString(), String(error)),
+      // The outage's own errors (refused connections, renewals that failed) are expected here; they are
+      // printed only if the test fails, to show what happened.
+      onError: (error) => errors.push(`${new Date().toISOString()} ${String(error)}`),
     });
     await workspace.addDryRunAccount('15105566777');
   });
@@ -67,9 +70,21 @@ describe('a workspace whose PostgreSQL goes away', () => {
     const reader = new PostgresStore(schema.options());
     try {
       await until(async () => (await reader.outbox.get(before))?.status === 'delivered' && (await reader.outbox.get(idOf(after!)))?.status === 'delivered', 40_000).catch(async (error: unknown) => {
-        if (process.env.DEBUG_OUTAGE) {
-          console.log(JSON.stringify({ before: await reader.outbox.get(before), after: await reader.outbox.get(idOf(after!)), history: await reader.outbox.history(before), owner: await reader.ownership.ownerOf('dry-run-15105566777', Date.now()), connection: workspace.connection('dry-run-15105566777') }, null, 1));
-        }
+        const after_ = after === undefined ? undefined : idOf(after);
+        console.log(
+          JSON.stringify(
+            {
+              before: await reader.outbox.get(before),
+              after: after_ && (await reader.outbox.get(after_)),
+              history: after_ && (await reader.outbox.history(after_)),
+              owner: await reader.ownership.ownerOf('dry-run-15105566777', Date.now()),
+              connection: workspace.connection('dry-run-15105566777'),
+              errors,
+            },
+            null,
+            1,
+          ),
+        );
         throw error;
       });
       const recorded = await reader.dryRun.list();
