@@ -62,7 +62,8 @@ describe('two workspaces on one PostgreSQL schema', () => {
     const owner = await store.ownership.ownerOf(account.id, Date.now());
     await store.close();
     expect(owner).toMatch(/ pid \d+ [0-9a-f]{12}$/);
-    expect(second.connection(account.id)?.state).toBe('open');
+    // ...and so does the state its owner reports (the owner's next change-feed batch).
+    await until(() => second.connection(account.id)?.state === 'open', 3000);
 
     const onFirst = heard(first);
     const onSecond = heard(second);
