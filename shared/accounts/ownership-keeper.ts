@@ -1,4 +1,8 @@
 import type { OwnershipRepository } from '../store/types';
+import { withTimeout } from '../time/clock';
+
+/** A store call of the keeper that has not answered by then counts as failed, so a tick always ends. */
+const CALL_TIMEOUT_MS = 5_000;
 
 /**
  * How long a hold lasts without renewal, and how often it is renewed (three chances before it runs out).
@@ -50,7 +54,7 @@ export class OwnershipKeeper {
 
   async acquire(accountId: string): Promise<boolean> {
     const now = this.deps.now();
-    if (!(await this.deps.ownership.acquire(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS))) return false;
+    if (!(await withTimeout(this.deps.ownership.acquire(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS), CALL_TIMEOUT_MS, 'the store (taking an account)'))) return false;
     this.hold(accountId, now + OWNERSHIP_TTL_MS);
     return true;
   }
@@ -122,7 +126,7 @@ export class OwnershipKeeper {
       const now = this.deps.now();
       let renewed: boolean;
       try {
-        renewed = await this.deps.ownership.renew(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS);
+        renewed = await withTimeout(this.deps.ownership.renew(accountId, this.deps.owner, now, OWNERSHIP_TTL_MS), CALL_TIMEOUT_MS, 'the store (renewing a hold)');
       } catch (error) {
         this.deps.reportError(error);
         // Unreachable store: keep sending only while the hold surely lasts (one renewal period of margin).
