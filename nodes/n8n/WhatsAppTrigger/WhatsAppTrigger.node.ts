@@ -22,7 +22,7 @@ import {
   serveWebhookCall,
   type Workspace,
 } from '../../../shared';
-import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
+import { CREDENTIAL_NAME, holdWorkspace, queueMode, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { WindowBatcher } from './batcher';
 import { linkWebhook, properties, webhooks, type Emission, type TriggerMode } from './description';
 import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
@@ -213,7 +213,10 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
   if (emission === 'none') return { noWebhookResponse: true };
   const active = emitterFor(emitterKey(context.getWorkflow().id, context.getNode().name));
   // The active trigger's Dedicated Port emits everything this trigger accepts from its feed, this call's too.
-  if (active === FOLLOWED_BY_FEED && context.getMode() !== 'manual') return { noWebhookResponse: true };
+  // In queue mode the trigger runs on n8n's main and this call on a webhook process, which holds no emitter:
+  // the node's own setting says the main follows the feed.
+  const followedByFeed = active === FOLLOWED_BY_FEED || (queueMode() && Number(context.getNodeParameter('dedicatedPort', 0)) > 0);
+  if (followedByFeed && context.getMode() !== 'manual') return { noWebhookResponse: true };
   if (emission === 'batch' && active && active !== FOLLOWED_BY_FEED) {
     active(item);
     return { noWebhookResponse: true };
