@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { ensureDryRunAccounts, workspaceOptionsFor } from '../../shared';
+import { ensureDryRunAccounts, LINK_PAGE_SENTENCES, workspaceOptionsFor } from '../../shared';
 import { PostgresStore } from '../../shared/store/postgres';
 import { Workspace } from '../../shared/workspace/workspace';
 import { settingsFromCredential } from '../../nodes/n8n/common/workspace-access';
@@ -430,6 +430,21 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     expect(execution).toMatchObject({ status: 'success' });
     expect(ranOnWorker(execution!)).toBe(true);
     expect(execution!.items('WhatsApp')[0]?.binary?.qr).toMatchObject({ mimeType: 'image/png', fileName: 'whatsapp-link-qr.png' });
+  });
+
+  it("the Link Account step's link page opens on the webhook process and shows the worker's live QR, once", async () => {
+    const page = await fetch(linkUrl!);
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    const view = /encodeURIComponent\("([A-Za-z0-9_-]{43})"\)/.exec(html)?.[1];
+    expect(view).toBeDefined();
+    const poll = await fetch(`${linkUrl}?view=${encodeURIComponent(view!)}`);
+    expect(poll.status).toBe(200);
+    // The QR the worker's socket got, as a PNG data URL, read by the webhook process from the store.
+    expect(await poll.json()).toMatchObject({ status: 'waiting', qr: expect.stringMatching(/^data:image\/png;base64,/) });
+    const again = await fetch(linkUrl!);
+    expect(again.status).toBe(404);
+    expect(await again.text()).toContain(LINK_PAGE_SENTENCES.used.replace(/'/g, '&#39;'));
   });
 
   it('a trigger with a Dedicated Port: one execution per message, whether it came through the webhook process or the port (on the main)', async () => {
