@@ -213,6 +213,41 @@ describe('emission of accepted messages', () => {
     }
   });
 
+  it('"In batches" in queue mode: the main\'s trigger gathers from the feed what webhook processes accepted, in one execution per window', async () => {
+    const schema = throwawaySchema();
+    const credential = { ...store.credential, storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: 5432, pgDatabase: 'test', pgUser: 'postgres', pgPassword: '', pgSsl: 'off', pgSchema: schema.name };
+    const parameters = { emission: 'batch', batchWindowSeconds: 0.2 };
+    const accept = async () => {
+      const { context, response } = webhookContext(credential, { contentType: 'application/json', body: SEND }, parameters);
+      expect(await node.webhook.call(context)).toEqual({ noWebhookResponse: true });
+      return ((response.body as IDataObject).data as IDataObject).message_id;
+    };
+    process.env.EXECUTIONS_MODE = 'queue';
+    try {
+      // The main activated the trigger once (its place in the feed is kept), then it stopped.
+      const first = triggerContext(credential, { ...parameters, emitStatus: false });
+      await (await node.trigger.call(first.context)).closeFunction!();
+      // A webhook process (no trigger runs there): the call starts no execution of its own.
+      const ids = [await accept()];
+      // The main's trigger emits that message and the next, a window at a time.
+      const { context, emitted } = triggerContext(credential, { ...parameters, emitStatus: false });
+      const active = await node.trigger.call(context);
+      try {
+        ids.push(await accept());
+        await eventually(() => emitted.flatMap((output) => output[0]!).length === 2, 5000);
+        expect(emitted.flatMap((output) => output[0]!.map((item) => item.json.message_id))).toEqual(ids);
+        expect(emitted.length).toBeLessThanOrEqual(2);
+      } finally {
+        await active.closeFunction!();
+      }
+      expect(first.emitted).toEqual([]);
+    } finally {
+      delete process.env.EXECUTIONS_MODE;
+      await releaseIdleWorkspaces();
+      await schema.drop();
+    }
+  });
+
   it('"In batches" without an active trigger (a test URL) emits the call itself', async () => {
     const { result } = await call({}, { emission: 'batch' });
     expect(result.workflowData![0]).toHaveLength(1);
