@@ -3,19 +3,22 @@
  * and one webhook process (`n8n webhook`), n8n's own database in a throwaway PostgreSQL database, its Bull
  * queue in Redis under a prefix of this run's own, our built package loaded in all three. The WhatsApp
  * Workspace credential keeps the workspace in a throwaway schema of the test database, with a dry-run
- * account. Everything is asserted over HTTP, in the workspace's store (dry_run_sent, the change feed's
- * origins, the account's holder) and in the executions n8n records in its database.
+ * account. Everything is asserted over HTTP, in the workspace's store (dry_run_sent, message status, the
+ * change feed's origins, the account's holder) and in the executions n8n records in its database; the
+ * worker's log line "Worker started execution <id>" says where an execution ran.
  *
  * Which process does what: the webhook process answers production webhook calls (our trigger's
  * `webhook()`, n8n's Webhook node) and queues their executions; the worker runs every execution (the
- * WhatsApp node's Send and Link steps); the main runs the trigger's `trigger()` (its Status output) and
- * queues what it emits. The test process itself holds the dry-run account first (a fourth process on the
- * store, as `wahook serve` would be), so the Status output's first change comes from a sender that is not
- * the main; it then lets go, and an n8n process takes the account over.
+ * WhatsApp node's Send and Link steps, "Pass to workflow"); the main runs the trigger's `trigger()` (its
+ * Status output, Dedicated Port and batches) and queues what it emits. The test process itself holds the
+ * dry-run account first (a fourth process on the store, as `wahook serve` would be), so the Status
+ * output's first change comes from a sender that is not the main; it then lets go, and an n8n process
+ * takes the account over (whichever renews first: the main, the worker or the webhook process).
  *
  * Link Account: the worker's linking socket goes (WAHOOK_WA_WEBSOCKET_URL) to a local fake WhatsApp Web
  * server (support/pairing-server.ts) that completes the Noise handshake and asks to pair with refs of its
- * own, so the QR in the execution is the one Baileys made on the worker from that server's ref.
+ * own, so the QR in the execution is the one Baileys made on the worker from that server's ref; its
+ * link page is then opened on the webhook process.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -45,6 +48,8 @@ const TRIGGER_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f6';
 const PORT_WORKFLOW = 'wahookQueuePrt01';
 const PORT_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f7';
 const BATCH_WORKFLOW = 'wahookQueueBat01';
+const PASS_WORKFLOW = 'wahookQueuePas01';
+const PASS_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f9';
 const BATCH_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f8';
 
 const pg = new URL(TEST_PG_URL);
@@ -157,6 +162,26 @@ function workflowsFor(credential: { id: string; name: string }, dedicatedPort: n
       ],
       connections: { 'Batch Trigger': { main: [[{ node: 'Batch Accepted', type: 'main', index: 0 }], []] } },
     },
+    {
+      id: PASS_WORKFLOW,
+      name: 'Queue mode: pass to workflow, the Send step answers',
+      active: false,
+      settings: { executionOrder: 'v1' },
+      nodes: [
+        {
+          id: `${PASS_WEBHOOK_ID.slice(0, -2)}ff`,
+          name: 'Pass Trigger',
+          type: 'CUSTOM.whatsAppTrigger',
+          typeVersion: 1,
+          position: [0, 0],
+          webhookId: PASS_WEBHOOK_ID,
+          parameters: { path: 'whatsapp-pass', mode: 'pass', emitStatus: false },
+          credentials: uses,
+        },
+        { id: 'wahook-q-pass-send', name: 'Send WhatsApp', type: 'CUSTOM.whatsApp', typeVersion: 1, position: [220, 0], parameters: { operation: 'send', input: 'webhookBody', respond: true }, credentials: uses },
+      ],
+      connections: { 'Pass Trigger': { main: [[{ node: 'Send WhatsApp', type: 'main', index: 0 }], []] } },
+    },
     step(SEND_WORKFLOW, 'queue-send', { operation: 'send', input: 'fields', recipientField: 'phone', recipient: '={{ $json.body.phone }}', text: '={{ $json.body.text }}' }),
     step(LINK_WORKFLOW, 'queue-link', { operation: 'link', linkMethod: 'qr', linkTimeoutSeconds: 15 }),
   ];
@@ -231,7 +256,7 @@ beforeAll(async () => {
   await harness.n8nCli(cliEnv, ['import:workflow', `--input=${join(dir.path, 'workflows.json')}`]);
   // What `n8n publish:workflow --id=…` does (WorkflowRepository.publishVersion: the current version becomes
   // the active one), for every workflow in one statement instead of one n8n start per workflow (~6 s each).
-  const ids = [TRIGGER_WORKFLOW, PORT_WORKFLOW, BATCH_WORKFLOW, SEND_WORKFLOW, LINK_WORKFLOW];
+  const ids = [TRIGGER_WORKFLOW, PORT_WORKFLOW, BATCH_WORKFLOW, PASS_WORKFLOW, SEND_WORKFLOW, LINK_WORKFLOW];
   const published = await admin(
     N8N_DATABASE,
     `UPDATE workflow_entity w SET active = true, "activeVersionId" = w."versionId"
@@ -445,6 +470,19 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     expect(ranOnWorker(execution!)).toBe(true);
     await delivered(messageId);
     await statusExecution(messageId, 'delivered');
+  });
+
+  it('"Pass to workflow": the webhook process passes the call on, the Send step on the worker sends and answers it', async () => {
+    const answer = await post(webhookUrl, `${PASS_WEBHOOK_ID}/whatsapp-pass/${TOKEN}`, { action: 'send', phone: '+14151231234', text: 'queue mode: pass to workflow' });
+    expect(answer).toEqual({ status: 200, body: { status: 'success', data: { message_id: expect.stringMatching(MESSAGE_ID) } } });
+    const messageId = (answer.body as { data: { message_id: string } }).data.message_id;
+    expect(await acceptedBy(messageId)).toBe('worker');
+    await delivered(messageId);
+    // A refusal from the Send step is answered with its status and sentence, from the worker too.
+    expect(await post(webhookUrl, `${PASS_WEBHOOK_ID}/whatsapp-pass/${TOKEN}`, { action: 'send', chat_id: 4, text: 'x' })).toEqual({
+      status: 422,
+      body: { status: 422, data: {}, message: 'Field "chat_id" is 4, but no chat with that id exists in this workspace; list the chats to find its id.' },
+    });
   });
 
   it('Link Account run on the worker returns the QR its socket got from (fake) WhatsApp Web', async () => {
