@@ -409,6 +409,10 @@ async function executions(workflowId: string): Promise<Execution[]> {
 /** The worker's log says it ran this execution. */
 const ranOnWorker = (execution: Execution) => processes.worker.output().includes(`Worker started execution ${execution.id} `);
 
+/** The process whose log says it put this execution on the queue ("Enqueued execution <id> (job …)"). */
+const enqueuedBy = (execution: Execution) =>
+  Object.entries(processes).find(([, n8n]) => n8n.output().includes(`Enqueued execution ${execution.id} (`))?.[0];
+
 /** The successful execution of the trigger workflow whose Status node got `status` for `messageId`. */
 async function statusExecution(messageId: string, status: string): Promise<Execution> {
   return waitFor(`the Status output's execution with ${messageId} ${status}`, async () =>
@@ -429,12 +433,14 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     // Sent by the test process's workspace; the main heard it through the store's change feed.
     const status = await statusExecution(messageId, 'delivered');
     expect(status.mode).toBe('trigger');
+    expect(enqueuedBy(status)).toBe('main');
     expect(ranOnWorker(status)).toBe(true);
     // The Accepted output: the execution the webhook process queued, run on the worker.
     const accepted = await waitFor('the Accepted execution', async () =>
       (await executions(TRIGGER_WORKFLOW)).find((execution) => execution.items('Accepted').some((item) => item.json?.message_id === messageId)),
     );
     expect(accepted.status).toBe('success');
+    expect(enqueuedBy(accepted)).toBe('webhook');
     expect(ranOnWorker(accepted)).toBe(true);
   });
 
@@ -467,6 +473,7 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     expect(await acceptedBy(messageId)).toBe('worker');
     const [execution] = (await executions(SEND_WORKFLOW)).filter((candidate) => !before.has(candidate.id));
     expect(execution).toMatchObject({ status: 'success' });
+    expect(enqueuedBy(execution!)).toBe('webhook');
     expect(ranOnWorker(execution!)).toBe(true);
     await delivered(messageId);
     await statusExecution(messageId, 'delivered');
@@ -535,6 +542,8 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     // A duplicate would come a moment later: give it the time the first took.
     await sleep(3000);
     expect((await emittedIds()).sort()).toEqual([...ids].sort());
+    // Both from the main's trigger, which follows the feed.
+    for (const run of await executions(PORT_WORKFLOW)) expect(enqueuedBy(run)).toBe('main');
   });
 
   it('a trigger emitting in batches: what the webhook process accepted is emitted by the main, several messages per execution, each once', async () => {
@@ -556,6 +565,9 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     expect([...all].sort()).toEqual([...ids].sort());
     // One window in general; two when the calls straddle a window's end.
     expect(runs.length).toBeLessThan(ids.length);
-    for (const run of runs) expect(run).toMatchObject({ status: 'success', mode: 'trigger' });
+    for (const run of runs) {
+      expect(run).toMatchObject({ status: 'success', mode: 'trigger' });
+      expect(enqueuedBy(run)).toBe('main');
+    }
   });
 });
