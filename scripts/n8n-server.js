@@ -77,17 +77,20 @@ function n8nCli(env, args) {
 }
 
 /**
- * Starts `n8n start` and resolves once it answers /healthz/readiness. Returns its URL, the environment
- * (for CLI commands), its output so far, and stop(). `detached`: n8n leads a process group of its own,
- * so kill(signal) reaches its children too (its task runner); a crash test SIGKILLs them all at once.
+ * Starts `n8n start` (or, with `command`, a queue-mode `n8n worker` or `n8n webhook` process) and resolves
+ * once it answers /healthz/readiness on `port` (a worker's health server, turned on here, listens there).
+ * Returns its URL, the environment (for CLI commands), its output so far, and stop(). `detached`: n8n leads
+ * a process group of its own, so kill(signal) reaches its children too (its task runner); a crash test
+ * SIGKILLs them all at once.
  */
-async function startN8n({ userFolder, port, extraEnv, onOutput, detached = false } = {}) {
+async function startN8n({ userFolder, port, extraEnv, onOutput, detached = false, command = 'start' } = {}) {
   if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`n8n ${N8N_VERSION} needs Node 24; this is Node ${process.versions.node}.`);
   const entry = n8nEntry();
   mkdirSync(userFolder, { recursive: true });
   const httpPort = port || (await freePort());
-  const env = n8nEnv({ userFolder, port: httpPort, brokerPort: await freePort(), extraEnv });
-  const child = spawn(process.execPath, [entry, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
+  const health = command === 'worker' ? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(httpPort), N8N_WORKER_SERVER_ADDRESS: '127.0.0.1' } : {};
+  const env = n8nEnv({ userFolder, port: httpPort, brokerPort: await freePort(), extraEnv: { ...health, ...extraEnv } });
+  const child = spawn(process.execPath, [entry, command], { env, stdio: ['ignore', 'pipe', 'pipe'], detached });
   /** Signals n8n, and with `detached` its whole process group (by its PID, the group's id). */
   const kill = (signal) => {
     if (!detached) return child.kill(signal);
@@ -111,7 +114,7 @@ async function startN8n({ userFolder, port, extraEnv, onOutput, detached = false
   const deadline = Date.now() + 150_000;
   for (;;) {
     const early = await Promise.race([exited, new Promise((r) => setTimeout(() => r(null), 500))]);
-    if (early) throw new Error(`n8n exited (${JSON.stringify(early)}) before it was ready:\n${output}`);
+    if (early) throw new Error(`n8n ${command} exited (${JSON.stringify(early)}) before it was ready:\n${output}`);
     try {
       const response = await fetch(`${url}/healthz/readiness`);
       if (response.ok) break;
@@ -120,7 +123,7 @@ async function startN8n({ userFolder, port, extraEnv, onOutput, detached = false
     }
     if (Date.now() > deadline) {
       kill('SIGKILL');
-      throw new Error(`n8n was not ready within 150 s:\n${output}`);
+      throw new Error(`n8n ${command} was not ready within 150 s:\n${output}`);
     }
   }
   return {

@@ -58,6 +58,8 @@ export async function startLinkSession(workspace: Workspace, options: LinkSessio
     await handle.cancel().catch(() => undefined);
     throw first;
   }
+  // The link may be opened in another process of the workspace (n8n's webhook process): its page is in the store first.
+  await workspace.linkPages.flushed();
   return { ...first, linkToken: page.token, expiresAt, settled };
 }
 

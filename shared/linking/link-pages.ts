@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { linkPageHtml, messagePageHtml } from './link-page-html';
 import type { Account } from '../model';
 import type { QrCode } from '../transport/linking';
+import { MemoryLinkPageRepository } from '../store/memory-link-pages';
+import type { LinkPageRepository } from '../store/types';
 
 /**
  * One-time link pages: a linking session's live QR (or pairing code), then who was linked or why it
@@ -19,7 +21,6 @@ export const LINK_TOKEN_PLACEHOLDER = ':linkToken';
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 /** How long a used or expired link is remembered, to answer it with the right sentence. */
 const REMEMBER_MS = 60 * 60_000;
-const REMEMBER_MAX = 1000;
 
 export const LINK_PAGE_SENTENCES = {
   malformed: "This address is not a WhatsApp link page: copy the whole link_url from the Link Account step's output.",
@@ -49,13 +50,13 @@ export class LinkPageSession {
   private qrCode: QrCode | undefined;
   private code: string | undefined;
   private outcome: { readonly linked: Account } | { readonly failed: string } | undefined;
-  /** Set by the first page load; every poll must carry it. */
-  viewKey: string | undefined;
 
   constructor(
     /** The link's token: its URL's last segment. */
     readonly token: string,
     readonly expiresAt: number,
+    /** Hears every change of what the page shows (LinkPages writes it to the store). */
+    private readonly changed: (session: LinkPageSession) => void = () => undefined,
   ) {}
 
   /**
@@ -64,11 +65,13 @@ export class LinkPageSession {
    */
   show(qr: QrCode): void {
     this.qrCode = qr;
+    this.changed(this);
     this.events.emit('qr', qr);
   }
 
   showPairingCode(code: string): void {
     this.code = code;
+    this.changed(this);
     this.events.emit('pairing-code', code);
   }
 
@@ -86,11 +89,15 @@ export class LinkPageSession {
   }
 
   linked(account: Account): void {
-    this.outcome ??= { linked: account };
+    if (this.outcome) return;
+    this.outcome = { linked: account };
+    this.changed(this);
   }
 
   failed(reason: string): void {
-    this.outcome ??= { failed: reason };
+    if (this.outcome) return;
+    this.outcome = { failed: reason };
+    this.changed(this);
   }
 
   get settled(): boolean {
@@ -107,33 +114,49 @@ export class LinkPageSession {
   }
 }
 
-/** A workspace's open link pages, by the SHA-256 of their token (no secret is compared byte by byte). */
+/**
+ * A workspace's link pages. The sessions this process runs are kept here (their QRs arrive here); what
+ * each page shows, whether it was opened and whether it is over live in the store's LinkPageRepository,
+ * by the SHA-256 of the token (no secret is compared byte by byte). So with a store several processes
+ * share, any of them serves a page whose linking session runs in another (in n8n queue mode a worker
+ * links and a webhook process serves the page), and a link still opens once.
+ */
 export class LinkPages {
-  private readonly open = new Map<string, LinkPageSession>();
-  private readonly gone = new Map<string, { readonly why: 'expired' | 'used'; readonly until: number }>();
+  private readonly local = new Map<string, LinkPageSession>();
+  /** This process's writes, in order; a page is served only after them. */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly randomBytes: (size: number) => Buffer = cryptoRandomBytes,
+    private readonly pages: LinkPageRepository = new MemoryLinkPageRepository(),
+    private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
   /** Opens a page for a linking session that ends at `expiresAt`. */
   start(expiresAt: number): LinkPageSession {
-    this.prune();
-    const session = new LinkPageSession(this.randomBytes(32).toString('base64url'), expiresAt);
-    this.open.set(digest(session.token), session);
+    this.pruneLocal();
+    const session = new LinkPageSession(this.randomBytes(32).toString('base64url'), expiresAt, (changed) => this.save(changed));
+    this.local.set(digest(session.token), session);
+    const now = this.now();
+    this.write(() => this.pages.prune(now));
+    this.save(session);
     return session;
   }
 
-  /** The newest session still open: what a test hook publishes a QR into. */
+  /** The newest session of this process still open: what a test hook publishes a QR into. */
   newest(): LinkPageSession | undefined {
-    this.prune();
-    return [...this.open.values()].at(-1);
+    this.pruneLocal();
+    return [...this.local.values()].at(-1);
   }
 
   /** The linking session ended before its time (cancelled): its link answers "expired" from now on. */
   end(session: LinkPageSession): void {
-    if (this.open.get(digest(session.token)) === session) this.retire(digest(session.token), 'expired');
+    const key = digest(session.token);
+    if (this.local.get(key) !== session) return;
+    this.local.delete(key);
+    const forgetAt = this.now() + REMEMBER_MS;
+    this.write(() => this.pages.retire(key, 'expired', forgetAt));
   }
 
   /**
@@ -141,35 +164,50 @@ export class LinkPages {
    * the poll that reports the outcome is the last one. Every refusal is a 404 with its sentence, HTML for
    * a page load and JSON for a poll.
    */
-  serve(token: string, view: string | undefined): LinkPageAnswer {
-    this.prune();
+  async serve(token: string, view: string | undefined): Promise<LinkPageAnswer> {
     const poll = view !== undefined;
     const refuse = (why: LinkPageRefusal) => refusal(why, poll);
     if (!TOKEN_PATTERN.test(token)) return refuse('malformed');
     const key = digest(token);
-    const session = this.open.get(key);
-    if (!session) return refuse(this.gone.get(key)?.why ?? 'unknown');
-    if (!poll) {
-      if (session.viewKey !== undefined) return refuse('used');
-      session.viewKey = this.randomBytes(32).toString('base64url');
-      return page(200, linkPageHtml(session.viewKey, session.expiresAt));
+    await this.written;
+    const record = await this.pages.get(key);
+    const now = this.now();
+    if (!record || now >= record.forgetAt) return refuse('unknown');
+    if (record.retired) return refuse(record.retired);
+    if (now >= record.expiresAt) {
+      await this.pages.retire(key, 'expired', now + REMEMBER_MS);
+      return refuse('expired');
     }
-    if (session.viewKey === undefined || !sameText(view, session.viewKey)) return refuse('used');
-    const state = session.state();
-    if (state.status !== 'waiting') this.retire(key, 'used');
+    if (!poll) {
+      const viewKey = this.randomBytes(32).toString('base64url');
+      if (!(await this.pages.claimView(key, digest(viewKey)))) return refuse('used');
+      return page(200, linkPageHtml(viewKey, record.expiresAt));
+    }
+    if (record.viewKey === null || digest(view) !== record.viewKey) return refuse('used');
+    const state = JSON.parse(record.state) as LinkPageState;
+    if (state.status !== 'waiting') await this.pages.retire(key, 'used', now + REMEMBER_MS);
     return json(200, state);
   }
 
-  private retire(key: string, why: 'expired' | 'used'): void {
-    this.open.delete(key);
-    this.gone.set(key, { why, until: this.now() + REMEMBER_MS });
-    if (this.gone.size > REMEMBER_MAX) this.gone.delete(this.gone.keys().next().value!);
+  /** Settles once this process's page writes so far are in the store (before a link is handed out). */
+  flushed(): Promise<void> {
+    return this.written;
   }
 
-  private prune(): void {
+  /** Writes what the session's page shows now (queued behind this process's earlier writes). */
+  private save(session: LinkPageSession): void {
+    const key = digest(session.token);
+    const state = JSON.stringify(session.state());
+    this.write(() => this.pages.put(key, session.expiresAt, state, session.expiresAt + REMEMBER_MS));
+  }
+
+  private write(operation: () => Promise<void>): void {
+    this.written = this.written.then(operation).catch((error: unknown) => this.onError(error));
+  }
+
+  private pruneLocal(): void {
     const now = this.now();
-    for (const [key, session] of this.open) if (now >= session.expiresAt) this.retire(key, 'expired');
-    for (const [key, entry] of this.gone) if (now >= entry.until) this.gone.delete(key);
+    for (const [key, session] of this.local) if (now >= session.expiresAt) this.local.delete(key);
   }
 }
 
@@ -182,9 +220,6 @@ function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function sameText(a: string, b: string): boolean {
-  return digest(a) === digest(b);
-}
 
 // Nothing here may be cached or leak the address to another site.
 const COMMON_HEADERS = { 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };

@@ -37,6 +37,7 @@ export interface WorkspaceStore {
   readonly webhookUrls: WebhookUrlRepository;
   readonly ownership: OwnershipRepository;
   readonly changes: ChangeRepository;
+  readonly linkPages: LinkPageRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -276,6 +277,35 @@ export interface DryRunRecord {
 export interface DryRunRepository {
   record(entry: Omit<DryRunRecord, 'times'>): Promise<void>;
   list(accountId?: string): Promise<DryRunRecord[]>;
+}
+
+/**
+ * One one-time link page as every process of the workspace serves it (linking/link-pages.ts decides
+ * what it shows): the process running the linking session writes its state, any process answers its
+ * page and polls. Keyed by the SHA-256 of the link's token; `viewKey` is the SHA-256 of the key the
+ * first page load got.
+ */
+export interface LinkPageRecord {
+  readonly key: string;
+  readonly expiresAt: number;
+  readonly viewKey: string | null;
+  /** What the page's poll reads, as JSON. */
+  readonly state: string;
+  readonly retired: 'used' | 'expired' | null;
+  /** From then on the link is unknown (its row may be deleted). */
+  readonly forgetAt: number;
+}
+
+export interface LinkPageRepository {
+  /** Creates the page, or replaces the state of one not retired. */
+  put(key: string, expiresAt: number, state: string, forgetAt: number): Promise<void>;
+  get(key: string): Promise<LinkPageRecord | undefined>;
+  /** Gives the page its view key if it has none and is not retired; false when another load got it first. */
+  claimView(key: string, viewKey: string): Promise<boolean>;
+  /** Retires a page not retired yet: it answers `why` until `forgetAt`. */
+  retire(key: string, why: 'used' | 'expired', forgetAt: number): Promise<void>;
+  /** Deletes the pages forgotten by `now`. */
+  prune(now: number): Promise<void>;
 }
 
 /** One signal key write: a null value deletes the key. */

@@ -112,7 +112,7 @@ export class Workspace {
     this.randomBytes = options.randomBytes ?? pooledRandomBytes;
     this.quotaPolicy = { ...DEFAULT_QUOTA, ...options.quota };
     this.downloadPolicy = { ...DEFAULT_DOWNLOAD_POLICY, ...options.download };
-    this.linkPages = new LinkPages(this.now);
+    this.linkPages = new LinkPages(this.now, undefined, store.linkPages, (error) => this.reportError(error));
     this.owner = `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`;
     this.journal = new ChangeJournal(store.changes, this.owner, (error) => this.reportError(error));
     directory.onChange(() => this.journal.record({ kind: 'chats' }));

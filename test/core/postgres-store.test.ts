@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { QueryConfig } from 'pg';
 import { PostgresStore } from '../../shared/store/postgres';
 import { schemaNameFor } from '../../shared/store/postgres/schema-name';
+import { MIGRATIONS } from '../../shared/store/postgres/schema';
 import type { QuotaPolicy } from '../../shared/store/types';
 import { attempt, textMessage } from '../support/messages';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
@@ -115,9 +116,37 @@ describe('PostgresStore with several processes', () => {
     const stores = await Promise.all(Array.from({ length: 5 }, () => PostgresStore.open(schema.options())));
     await Promise.all(stores.map((store) => store.close()));
     const [{ version }] = (await schema.admin<{ version: number }>(`SELECT version FROM "${schema.name}".schema_version`)) as [{ version: number }];
-    expect(version).toBe(1);
+    expect(version).toBe(2);
     const reopened = schema.store();
     await expect(reopened.webhook.get('token', 1)).resolves.toMatchObject({ token: 'token' });
+  });
+
+  it('upgrades a schema of the first version in place: its rows stay and link pages are added', async () => {
+    await schema.admin(`CREATE SCHEMA "${schema.name}"`);
+    await schema.admin(MIGRATIONS(`"${schema.name}"`)[0]!);
+    await schema.admin(`CREATE TABLE "${schema.name}".schema_version (id integer PRIMARY KEY, version integer NOT NULL)`);
+    await schema.admin(`INSERT INTO "${schema.name}".schema_version VALUES (1, 1)`);
+    await schema.admin(`INSERT INTO "${schema.name}".webhook VALUES (1, 'kept-token', true, 5)`);
+    const store = schema.store();
+    await expect(store.webhook.get('other', 1)).resolves.toMatchObject({ token: 'kept-token' });
+    await store.linkPages.put('k', 10, '{}', 20);
+    expect(await store.linkPages.get('k')).toEqual({ key: 'k', expiresAt: 10, viewKey: null, state: '{}', retired: null, forgetAt: 20 });
+    const [{ version }] = (await schema.admin<{ version: number }>(`SELECT version FROM "${schema.name}".schema_version`)) as [{ version: number }];
+    expect(version).toBe(2);
+  });
+
+  it('link pages: one view key over every store, retired pages keep their reason until forgotten', async () => {
+    const [first, second] = [schema.store(), schema.store()];
+    await first.linkPages.put('k', 1000, '{"status":"waiting"}', 5000);
+    expect(await Promise.all([first.linkPages.claimView('k', 'v1'), second.linkPages.claimView('k', 'v2')])).toEqual(expect.arrayContaining([true, false]));
+    await second.linkPages.retire('k', 'used', 9000);
+    await first.linkPages.retire('k', 'expired', 1);
+    await first.linkPages.put('k', 1000, '{"status":"linked"}', 5000);
+    expect(await second.linkPages.get('k')).toMatchObject({ retired: 'used', forgetAt: 9000, state: '{"status":"waiting"}' });
+    await first.linkPages.prune(8999);
+    expect(await second.linkPages.get('k')).toBeDefined();
+    await first.linkPages.prune(9000);
+    expect(await second.linkPages.get('k')).toBeUndefined();
   });
 
   it('announces each append on the schema channel with only the new head, at commit', async () => {

@@ -108,4 +108,23 @@ describe('two workspaces on one PostgreSQL schema', () => {
     await first.addChats(account.id, [{ jid: '120363000000000009@g.us', name: 'Night shift' }]);
     await until(() => second.chats().some((chat) => chat.name === 'Night shift'), 2000);
   });
+
+  it('serves a link page whose linking session runs in the other process, and opens it once over both', async () => {
+    const linking = await openWorkspace();
+    const serving = await openWorkspace();
+    const session = linking.linkPages.start(Date.now() + 60_000);
+    session.show({ qr: '2@ref', dataUrl: 'data:image/png;base64,cXI=' });
+    await linking.linkPages.flushed();
+    const opened = await serving.linkPages.serve(session.token, undefined);
+    expect(opened.status).toBe(200);
+    const view = /encodeURIComponent\("([A-Za-z0-9_-]{43})"\)/.exec(opened.body)![1]!;
+    // Opened once: a second load, in either process, is refused.
+    expect((await linking.linkPages.serve(session.token, undefined)).status).toBe(404);
+    expect((await serving.linkPages.serve(session.token, undefined)).status).toBe(404);
+    expect(JSON.parse((await serving.linkPages.serve(session.token, view)).body)).toMatchObject({ status: 'waiting', qr: 'data:image/png;base64,cXI=' });
+    session.linked({ id: 'wa-15550000001', kind: 'baileys', phone: '15550000001', name: 'Bea', createdAt: 1, connectedAt: 1, active: true });
+    await linking.linkPages.flushed();
+    expect(JSON.parse((await serving.linkPages.serve(session.token, view)).body)).toEqual({ status: 'linked', phone: '+15550000001', name: 'Bea' });
+    expect(JSON.parse((await linking.linkPages.serve(session.token, view)).body)).toEqual({ status: 404, message: expect.stringContaining('already opened') });
+  });
 });

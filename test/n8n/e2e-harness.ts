@@ -25,12 +25,14 @@ export interface StartOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
   /** n8n in a process group of its own: kill() reaches its children too. */
   readonly detached?: boolean;
+  /** `n8n start` (the default), or a queue-mode `worker` or `webhook` process. */
+  readonly command?: 'start' | 'worker' | 'webhook';
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const harness = require('../../scripts/n8n-server.js') as {
   n8nEntry(): string;
-  n8nEnv(options: { userFolder: string; port: number; brokerPort: number }): NodeJS.ProcessEnv;
+  n8nEnv(options: { userFolder: string; port: number; brokerPort: number; extraEnv?: Readonly<Record<string, string>> }): NodeJS.ProcessEnv;
   n8nCli(env: NodeJS.ProcessEnv, args: string[]): Promise<string>;
   freePort(): Promise<number>;
   startN8n(options: StartOptions): Promise<N8nInstance>;

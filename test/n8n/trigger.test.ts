@@ -5,6 +5,7 @@ import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger
 import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { workspaces } from '../../shared';
+import { throwawaySchema } from '../support/postgres';
 import { DRY_RUN_PHONE, eventually, testCredential, TOKEN, webhookContext, triggerContext, type WebhookRequest } from './helpers';
 
 import { SEED_EXAMPLE_1 as EXAMPLE_1, SEED_EXAMPLE_2 as EXAMPLE_2 } from '../support/seed-examples';
@@ -212,6 +213,41 @@ describe('emission of accepted messages', () => {
     }
   });
 
+  it('"In batches" in queue mode: the main\'s trigger gathers from the feed what webhook processes accepted, in one execution per window', async () => {
+    const schema = throwawaySchema();
+    const credential = { ...store.credential, storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: 5432, pgDatabase: 'test', pgUser: 'postgres', pgPassword: '', pgSsl: 'off', pgSchema: schema.name };
+    const parameters = { emission: 'batch', batchWindowSeconds: 0.2 };
+    const accept = async () => {
+      const { context, response } = webhookContext(credential, { contentType: 'application/json', body: SEND }, parameters);
+      expect(await node.webhook.call(context)).toEqual({ noWebhookResponse: true });
+      return ((response.body as IDataObject).data as IDataObject).message_id;
+    };
+    process.env.EXECUTIONS_MODE = 'queue';
+    try {
+      // The main activated the trigger once (its place in the feed is kept), then it stopped.
+      const first = triggerContext(credential, { ...parameters, emitStatus: false });
+      await (await node.trigger.call(first.context)).closeFunction!();
+      // A webhook process (no trigger runs there): the call starts no execution of its own.
+      const ids = [await accept()];
+      // The main's trigger emits that message and the next, a window at a time.
+      const { context, emitted } = triggerContext(credential, { ...parameters, emitStatus: false });
+      const active = await node.trigger.call(context);
+      try {
+        ids.push(await accept());
+        await eventually(() => emitted.flatMap((output) => output[0]!).length === 2, 5000);
+        expect(emitted.flatMap((output) => output[0]!.map((item) => item.json.message_id))).toEqual(ids);
+        expect(emitted.length).toBeLessThanOrEqual(2);
+      } finally {
+        await active.closeFunction!();
+      }
+      expect(first.emitted).toEqual([]);
+    } finally {
+      delete process.env.EXECUTIONS_MODE;
+      await releaseIdleWorkspaces();
+      await schema.drop();
+    }
+  });
+
   it('"In batches" without an active trigger (a test URL) emits the call itself', async () => {
     const { result } = await call({}, { emission: 'batch' });
     expect(result.workflowData![0]).toHaveLength(1);
@@ -302,6 +338,25 @@ describe('trigger(): a dedicated port', () => {
       expect(again.emitted.map((data) => data[0]![0]!.json.message_id)).toEqual(ids.slice(CONCURRENT_EXECUTIONS));
     } finally {
       await reactivated.closeFunction!();
+    }
+  });
+
+  it("in queue mode a call through n8n's route starts no execution of its own: the trigger on the main emits it from the feed", async () => {
+    // The webhook process holds no emitter of the trigger (that runs on the main); the node's setting tells.
+    const schema = throwawaySchema();
+    const credential = { ...store.credential, storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: 5432, pgDatabase: 'test', pgUser: 'postgres', pgPassword: '', pgSsl: 'off', pgSchema: schema.name };
+    process.env.EXECUTIONS_MODE = 'queue';
+    try {
+      const { context, response } = webhookContext(credential, { contentType: 'application/json', body: SEND }, { dedicatedPort: await freePort() });
+      expect(await node.webhook.call(context)).toEqual({ noWebhookResponse: true });
+      expect(response.status).toBe(200);
+      // Without a Dedicated Port the call is emitted by its own execution, as in regular mode.
+      const plain = webhookContext(credential, { contentType: 'application/json', body: SEND }, {});
+      expect((await node.webhook.call(plain.context)).workflowData![0]).toHaveLength(1);
+    } finally {
+      delete process.env.EXECUTIONS_MODE;
+      await releaseIdleWorkspaces();
+      await schema.drop();
     }
   });
 

@@ -22,11 +22,11 @@ import {
   serveWebhookCall,
   type Workspace,
 } from '../../../shared';
-import { CREDENTIAL_NAME, holdWorkspace, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
+import { CREDENTIAL_NAME, holdWorkspace, inQueueMode, refuseQueueMode, settingsFromCredential, withWorkspace } from '../common/workspace-access';
 import { WindowBatcher } from './batcher';
 import { linkWebhook, properties, webhooks, type Emission, type TriggerMode } from './description';
 import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
-import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, executionEnd, feedKey } from './dedicated-port';
+import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, emitsFromFeed, executionEnd, feedKey } from './dedicated-port';
 import { webhookCallFrom, writeAnswer } from './http';
 import { publishedWebhook } from './published-url';
 import { serveLinkPage } from './link-route';
@@ -154,12 +154,12 @@ export class WhatsAppTrigger implements INodeType {
     const stops: (() => void | Promise<void>)[] = [];
     const queueMode = this.getNodeParameter('mode', 'queue') === 'queue';
     const emission = queueMode ? (this.getNodeParameter('emission', 'each') as Emission) : 'each';
-    let batch: ((item: IDataObject) => void) | undefined;
-    const viaPort = queueMode && Number(this.getNodeParameter('dedicatedPort', 0)) > 0;
-    if (emission === 'batch' && !viaPort) {
-      const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
+    const port = queueMode ? Number(this.getNodeParameter('dedicatedPort', 0)) : 0;
+    const fromFeed = emitsFromFeed({ queueForSending: queueMode, emission, dedicatedPort: port, n8nQueueMode: inQueueMode() });
+    const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
+    if (emission === 'batch' && !fromFeed) {
       const batcher = new WindowBatcher(windowMs, (items) => this.emit([items.map((json) => ({ json })), []]));
-      batch = (item) => batcher.add(item);
+      const batch = (item: IDataObject) => batcher.add(item);
       const unregister = registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), batch);
       stops.push(() => {
         unregister();
@@ -167,28 +167,27 @@ export class WhatsAppTrigger implements INodeType {
       });
     }
     if (this.getNodeParameter('emitStatus', true) === true) stops.push(watchStatus(lease.workspace, (json) => this.emit([[], [{ json }]])));
-    const port = Number(this.getNodeParameter('dedicatedPort', 0));
-    if (queueMode && port > 0) {
-      const via = feedKey(this.getWorkflow().id, this.getNode());
+    const via = feedKey(this.getWorkflow().id, this.getNode());
+    if (fromFeed) {
+      // Emitted from the durable record: what was accepted while n8n was down or the workflow inactive
+      // (on the port, or in queue mode on any webhook process) is emitted once it is active again, and
+      // nothing waits in memory meanwhile.
+      const follower = await lease.workspace.followAccepted({
+        reader: via,
+        via,
+        perDelivery: emission === 'each' ? 1 : BATCH_LIMIT,
+        concurrency: emission === 'each' ? CONCURRENT_EXECUTIONS : 1,
+        intervalMs: emission === 'batch' ? windowMs : 0,
+        deliver: (items) => {
+          const done = this.helpers.createDeferredPromise<IRun>();
+          this.emit([items.map((json) => ({ json: json as unknown as IDataObject })), []], undefined, done);
+          return executionEnd(done.promise);
+        },
+      });
+      stops.push(() => follower.stop(), registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), FOLLOWED_BY_FEED));
+    }
+    if (port > 0) {
       const host = dedicatedHost(String(this.getNodeParameter('dedicatedHost', '')));
-      if (emission !== 'none') {
-        // Emitted from the durable record: what the port accepted while n8n was down or the workflow
-        // inactive is emitted once it is active again, and nothing waits in memory meanwhile.
-        const windowMs = Math.max(100, Number(this.getNodeParameter('batchWindowSeconds', 5)) * 1000);
-        const follower = await lease.workspace.followAccepted({
-          reader: via,
-          via,
-          perDelivery: emission === 'each' ? 1 : BATCH_LIMIT,
-          concurrency: emission === 'each' ? CONCURRENT_EXECUTIONS : 1,
-          intervalMs: emission === 'batch' ? windowMs : 0,
-          deliver: (items) => {
-            const done = this.helpers.createDeferredPromise<IRun>();
-            this.emit([items.map((json) => ({ json: json as unknown as IDataObject })), []], undefined, done);
-            return executionEnd(done.promise);
-          },
-        });
-        stops.push(() => follower.stop(), registerEmitter(emitterKey(this.getWorkflow().id, this.getNode().name), FOLLOWED_BY_FEED));
-      }
       try {
         stops.push(await serveOnDedicatedPort(lease.workspace, port, host, via));
       } catch (error) {
@@ -213,7 +212,12 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
   if (emission === 'none') return { noWebhookResponse: true };
   const active = emitterFor(emitterKey(context.getWorkflow().id, context.getNode().name));
   // The active trigger's Dedicated Port emits everything this trigger accepts from its feed, this call's too.
-  if (active === FOLLOWED_BY_FEED && context.getMode() !== 'manual') return { noWebhookResponse: true };
+  // In queue mode the trigger runs on n8n's main and this call on a webhook process, which holds no emitter:
+  // the node's own settings say whether the main follows the feed (a Dedicated Port, or batches).
+  const followedByFeed =
+    active === FOLLOWED_BY_FEED ||
+    (inQueueMode() && emitsFromFeed({ queueForSending: true, emission, dedicatedPort: Number(context.getNodeParameter('dedicatedPort', 0)), n8nQueueMode: true }));
+  if (followedByFeed && context.getMode() !== 'manual') return { noWebhookResponse: true };
   if (emission === 'batch' && active && active !== FOLLOWED_BY_FEED) {
     active(item);
     return { noWebhookResponse: true };

@@ -38,3 +38,13 @@ export function executionEnd(done: Promise<unknown>): Promise<void> {
   });
   return Promise.race([done.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Whether the active trigger emits the accepted messages from the workspace's durable feed rather than each
+ * webhook call its own: with a Dedicated Port (the port answers outside n8n), and for batches in n8n queue
+ * mode, where webhook calls run on webhook processes and only the main's trigger can gather them.
+ */
+export function emitsFromFeed(options: { readonly queueForSending: boolean; readonly emission: string; readonly dedicatedPort: number; readonly n8nQueueMode: boolean }): boolean {
+  if (!options.queueForSending || options.emission === 'none') return false;
+  return options.dedicatedPort > 0 || (options.n8nQueueMode && options.emission === 'batch');
+}

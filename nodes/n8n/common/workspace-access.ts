@@ -45,9 +45,14 @@ export function settingsFromCredential(credential: ICredentialDataDecryptedObjec
   return parseWorkspaceSettings(raw, storePathFor(folder, name), name);
 }
 
+/** Whether n8n runs in queue mode: triggers on the main, webhook calls on webhook processes, executions on workers. */
+export function inQueueMode(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.EXECUTIONS_MODE === 'queue';
+}
+
 /** Throws the queue-mode refusal when n8n runs several processes and the store belongs to one. */
 export function refuseQueueMode(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): void {
-  if (env.EXECUTIONS_MODE === 'queue' && !sharedAcrossProcesses(settings.store)) throw new Error(QUEUE_MODE_REFUSAL);
+  if (inQueueMode(env) && !sharedAcrossProcesses(settings.store)) throw new Error(QUEUE_MODE_REFUSAL);
 }
 
 /** The open workspace for these settings, with its dry-run accounts in place. */

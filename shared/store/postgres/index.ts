@@ -3,6 +3,7 @@ import { AcceptBatcher } from './accept-batcher';
 import { PostgresAccountRepository } from './account-repository';
 import { PostgresAttemptRepository } from './attempt-repository';
 import { PostgresAuthRepository } from './auth-repository';
+import { PostgresLinkPageRepository } from './link-page-repository';
 import { PostgresChangeRepository } from './change-repository';
 import { PostgresChatRepository } from './chat-repository';
 import { PgDatabase, type PostgresOptions } from './database';
@@ -39,6 +40,7 @@ export class PostgresStore implements WorkspaceStore {
   readonly webhookUrls: PostgresWebhookUrlRepository;
   readonly ownership: PostgresOwnershipRepository;
   readonly changes: PostgresChangeRepository;
+  readonly linkPages: PostgresLinkPageRepository;
   /** The schema this store's tables live in. */
   readonly schema: string;
   private readonly db: PgDatabase;
@@ -59,6 +61,7 @@ export class PostgresStore implements WorkspaceStore {
     this.webhookUrls = new PostgresWebhookUrlRepository(this.db);
     this.ownership = new PostgresOwnershipRepository(this.db);
     this.changes = new PostgresChangeRepository(this.db);
+    this.linkPages = new PostgresLinkPageRepository(this.db);
     this.intake = new AcceptBatcher(this.db, this.outbox, this.attempts, this.quota);
   }
 

@@ -183,4 +183,16 @@ export const MIGRATIONS = (s: string): readonly string[] => [
     until bigint NOT NULL
   );
   `,
+  `
+  -- One-time link pages (LinkPageRepository): written by the process running the linking session, served
+  -- by any (an n8n worker links, a webhook process serves the page).
+  CREATE TABLE ${s}.link_pages (
+    key text PRIMARY KEY,
+    expires_at bigint NOT NULL,
+    view_key text,
+    state text NOT NULL,
+    retired text,
+    forget_at bigint NOT NULL
+  );
+  `,
 ];

@@ -12,6 +12,7 @@ import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
 import { SqliteOwnershipRepository } from './ownership-repository';
 import { SqliteQuotaRepository } from './quota-repository';
+import { MemoryLinkPageRepository } from '../memory-link-pages';
 import { SqliteWebhookRepository } from './webhook-repository';
 import { SqliteWebhookUrlRepository } from './webhook-url-repository';
 
@@ -31,6 +32,8 @@ export class SqliteStore implements WorkspaceStore {
   readonly webhookUrls: SqliteWebhookUrlRepository;
   readonly ownership = new SqliteOwnershipRepository();
   readonly changes: SqliteChangeRepository;
+  /** In memory: one process uses the file, and its linking sessions live in memory too. */
+  readonly linkPages = new MemoryLinkPageRepository();
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
