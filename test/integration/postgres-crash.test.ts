@@ -69,6 +69,8 @@ describe('crash recovery with several processes on PostgreSQL', () => {
           let pid: number | undefined;
           while ((pid = await ownerPid()) === undefined || !children.some((child) => child.pid === pid)) await sleep(100);
           await sleep(300 + Math.random() * 1200);
+          // Then at the next moment a send is in flight (a few polls; the owner sends every few ms).
+          for (let polls = 0; polls < 40 && !(await reader.outbox.countByStatus()).sending; polls++) await sleep(5);
           const index = children.findIndex((child) => child.pid === pid);
           if (index < 0) continue;
           await kill(children[index]!);
