@@ -136,7 +136,8 @@ describe('Node-RED end to end: two processes on one PostgreSQL workspace', () =>
   }, 60_000);
 
   afterAll(async () => {
-    const logs = [...reds].map(([name, one]) => ({ name, errors: one.log().split('\n').filter((line) => line.includes('[error]')) }));
+    // By name: the map holds them in the order their first start finished, which varies.
+    const logs = NAMES.map((name) => ({ name, errors: red(name).log().split('\n').filter((line) => line.includes('[error]')) }));
     const codes = await Promise.all([...reds.values()].map((one) => one.stop()));
     await new Promise((resolve) => collector?.close(resolve));
     await schema?.drop();
