@@ -1,28 +1,9 @@
-import type { Account, AccountKind } from '../../model';
+import type { Account } from '../../model';
 import type { AccountRepository } from '../types';
 import type { PgDatabase } from './database';
+import { toAccount, type AccountRow } from '../rows';
 
-interface AccountRow {
-  id: string;
-  kind: string;
-  phone: string | null;
-  name: string | null;
-  created_at: number;
-  connected_at: number | null;
-  active: boolean;
-}
 
-function toAccount(row: AccountRow): Account {
-  return {
-    id: row.id,
-    kind: row.kind as AccountKind,
-    phone: row.phone,
-    name: row.name,
-    createdAt: row.created_at,
-    connectedAt: row.connected_at,
-    active: row.active,
-  };
-}
 
 export class PostgresAccountRepository implements AccountRepository {
   private readonly selectAll: string;

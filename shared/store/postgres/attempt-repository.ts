@@ -1,19 +1,8 @@
 import type { Attempt, NewAttempt } from '../../model';
 import { ATTEMPT_LOG_SIZE, type AttemptRepository } from '../types';
 import type { PgDatabase, Queryable } from './database';
+import { toAttempt, type AttemptRow } from '../rows';
 
-interface AttemptRow {
-  seq: number;
-  at: number;
-  remote_address: string | null;
-  request: string;
-  status: number;
-  response: string;
-  message_id: string | null;
-  notes: string | null;
-  outcome: string | null;
-  outcome_at: number | null;
-}
 
 export class PostgresAttemptRepository implements AttemptRepository {
   private readonly insertMany: string;
@@ -64,18 +53,7 @@ export class PostgresAttemptRepository implements AttemptRepository {
 
   async list(limit: number): Promise<Attempt[]> {
     const rows = await this.db.rows<AttemptRow>(this.selectRecent, [Math.min(limit, ATTEMPT_LOG_SIZE)]);
-    return rows.map((row) => ({
-      seq: row.seq,
-      at: row.at,
-      remoteAddress: row.remote_address,
-      request: row.request,
-      status: row.status,
-      response: row.response,
-      messageId: row.message_id,
-      notes: row.notes,
-      outcome: row.outcome,
-      outcomeAt: row.outcome_at,
-    }));
+    return rows.map(toAttempt);
   }
 
   async setOutcome(requestId: string, outcome: string, at: number): Promise<void> {

@@ -1,26 +1,9 @@
 import type { Chat, ChatInput } from '../../model';
 import type { ChatRepository } from '../types';
 import type { PgDatabase } from './database';
+import { toChat, type ChatRow } from '../rows';
 
-interface ChatRow {
-  chat_id: number;
-  account_id: string;
-  jid: string;
-  name: string | null;
-  is_group: boolean;
-  updated_at: number;
-}
 
-function toChat(row: ChatRow): Chat {
-  return {
-    chatId: String(row.chat_id),
-    accountId: row.account_id,
-    jid: row.jid,
-    name: row.name,
-    isGroup: row.is_group,
-    updatedAt: row.updated_at,
-  };
-}
 
 export class PostgresChatRepository implements ChatRepository {
   private readonly upsertMany: string;

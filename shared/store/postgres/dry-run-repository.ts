@@ -1,18 +1,7 @@
 import type { DryRunRecord, DryRunRepository } from '../types';
 import type { PgDatabase } from './database';
+import { toDryRunRecord, type DryRunRow } from '../rows';
 
-interface DryRunRow {
-  id: string;
-  account_id: string;
-  jid: string;
-  kind: string;
-  text: string | null;
-  file_name: string | null;
-  mimetype: string | null;
-  bytes: number | null;
-  first_at: number;
-  times: number;
-}
 
 export class PostgresDryRunRepository implements DryRunRepository {
   private readonly upsert: string;
@@ -35,17 +24,6 @@ export class PostgresDryRunRepository implements DryRunRepository {
 
   async list(accountId?: string): Promise<DryRunRecord[]> {
     const rows = accountId === undefined ? await this.db.rows<DryRunRow>(this.selectAll) : await this.db.rows<DryRunRow>(this.selectAccount, [accountId]);
-    return rows.map((row) => ({
-      id: row.id,
-      accountId: row.account_id,
-      jid: row.jid,
-      kind: row.kind,
-      text: row.text,
-      fileName: row.file_name,
-      mimetype: row.mimetype,
-      bytes: row.bytes,
-      at: row.first_at,
-      times: row.times,
-    }));
+    return rows.map(toDryRunRecord);
   }
 }

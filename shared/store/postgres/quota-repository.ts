@@ -1,6 +1,7 @@
 import type { QuotaState } from '../../model';
 import type { QuotaPolicy, QuotaRepository } from '../types';
 import type { PgDatabase, Queryable, Transaction } from './database';
+import { quotaState } from '../quota-state';
 
 /** A period's row as the ledger keeps it; a period nobody has used yet has used nothing and no top-ups. */
 export interface PeriodRow {
@@ -48,15 +49,7 @@ export class PostgresQuotaRepository implements QuotaRepository {
       const [row] = await tx.rows<PeriodRow>(this.selectPeriod, [periodKey]);
       const { used, extra } = row ?? { used: 0, extra: 0 };
       const [{ n: pendingRefunds }] = (await tx.rows<{ n: number }>(this.pending)) as [{ n: number }];
-      return {
-        period: policy.period,
-        periodKey,
-        allowance: policy.allowance,
-        extra,
-        used,
-        available: Math.max(0, policy.allowance + extra - used),
-        pendingRefunds,
-      };
+      return quotaState(policy, periodKey, extra, used, pendingRefunds);
     });
   }
 

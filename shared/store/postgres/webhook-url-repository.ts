@@ -1,16 +1,8 @@
 import type { PublishedWebhook } from '../../webhook/urls';
 import type { WebhookUrlRepository } from '../types';
 import type { PgDatabase } from './database';
+import { toWebhookUrl, type WebhookUrlRow } from '../rows';
 
-interface WebhookUrlRow {
-  flow_id: string;
-  node_id: string;
-  label: string;
-  url_template: string;
-  dedicated_url_template: string | null;
-  link_url_template: string | null;
-  published_at: number;
-}
 
 /** The `webhook_urls` table: one row per active entry point. */
 export class PostgresWebhookUrlRepository implements WebhookUrlRepository {
@@ -39,14 +31,6 @@ export class PostgresWebhookUrlRepository implements WebhookUrlRepository {
   }
 
   async list(): Promise<(PublishedWebhook & { readonly publishedAt: number })[]> {
-    return (await this.db.rows<WebhookUrlRow>(this.selectAll)).map((row) => ({
-      flowId: row.flow_id,
-      nodeId: row.node_id,
-      label: row.label,
-      urlTemplate: row.url_template,
-      dedicatedUrlTemplate: row.dedicated_url_template,
-      linkUrlTemplate: row.link_url_template,
-      publishedAt: row.published_at,
-    }));
+    return (await this.db.rows<WebhookUrlRow>(this.selectAll)).map(toWebhookUrl);
   }
 }

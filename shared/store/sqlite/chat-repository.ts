@@ -2,26 +2,9 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Chat, ChatInput } from '../../model';
 import type { ChatRepository } from '../types';
 import { inTransaction } from './database';
+import { toChat, type ChatRow } from '../rows';
 
-interface ChatRow {
-  chat_id: number;
-  account_id: string;
-  jid: string;
-  name: string | null;
-  is_group: number;
-  updated_at: number;
-}
 
-function toChat(row: ChatRow): Chat {
-  return {
-    chatId: String(row.chat_id),
-    accountId: row.account_id,
-    jid: row.jid,
-    name: row.name,
-    isGroup: row.is_group === 1,
-    updatedAt: row.updated_at,
-  };
-}
 
 export class SqliteChatRepository implements ChatRepository {
   private readonly upsertOne;

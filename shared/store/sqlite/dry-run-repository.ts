@@ -1,18 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { DryRunRecord, DryRunRepository } from '../types';
+import { toDryRunRecord, type DryRunRow } from '../rows';
 
-interface DryRunRow {
-  id: string;
-  account_id: string;
-  jid: string;
-  kind: string;
-  text: string | null;
-  file_name: string | null;
-  mimetype: string | null;
-  bytes: number | null;
-  first_at: number;
-  times: number;
-}
 
 export class SqliteDryRunRepository implements DryRunRepository {
   private readonly upsert: StatementSync;
@@ -45,17 +34,6 @@ export class SqliteDryRunRepository implements DryRunRepository {
 
   async list(accountId?: string): Promise<DryRunRecord[]> {
     const rows = (accountId === undefined ? this.selectAll.all() : this.selectAccount.all(accountId)) as unknown as DryRunRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      accountId: row.account_id,
-      jid: row.jid,
-      kind: row.kind,
-      text: row.text,
-      fileName: row.file_name,
-      mimetype: row.mimetype,
-      bytes: row.bytes,
-      at: row.first_at,
-      times: row.times,
-    }));
+    return rows.map(toDryRunRecord);
   }
 }

@@ -3,6 +3,7 @@ import type { QuotaState } from '../../model';
 import type { QuotaPolicy, QuotaRepository } from '../types';
 import { inTransaction } from './database';
 import { AVAILABLE_UNITS_SQL } from './quota-sql';
+import { quotaState } from '../quota-state';
 
 /**
  * The quota ledger: one row per period with the units used and the manual top-ups. A failed message
@@ -45,15 +46,7 @@ export class SqliteQuotaRepository implements QuotaRepository {
       this.applyDueRefunds(now);
       const { used, extra } = this.period(periodKey);
       const { n: pendingRefunds } = this.pending.get() as { n: number };
-      return {
-        period: policy.period,
-        periodKey,
-        allowance: policy.allowance,
-        extra,
-        used,
-        available: Math.max(0, policy.allowance + extra - used),
-        pendingRefunds,
-      };
+      return quotaState(policy, periodKey, extra, used, pendingRefunds);
     });
   }
 
