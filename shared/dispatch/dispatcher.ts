@@ -60,6 +60,8 @@ export class AccountDispatcher {
   private readonly unsubscribe: (() => void)[];
 
   private writes: Promise<unknown> = Promise.resolve();
+  /** The last claim failed: the store may have moved a message to `sending` without telling us. */
+  private claimUnanswered = false;
 
   constructor(
     readonly accountId: string,
@@ -117,7 +119,19 @@ export class AccountDispatcher {
       this.wakeIn(wait);
       return 'blocked';
     }
-    const message = await this.deps.outbox.claimNext(this.accountId, now, this.deps.owner);
+    if (this.claimUnanswered) {
+      // A claim whose answer was lost (the connection to the store died) may have moved a message to
+      // `sending` that this sender never got: nothing of ours is in flight now, so put it back.
+      await this.deps.outbox.recoverInFlight(now, this.accountId);
+      this.claimUnanswered = false;
+    }
+    let message: OutboxMessage | undefined;
+    try {
+      message = await this.deps.outbox.claimNext(this.accountId, now, this.deps.owner);
+    } catch (error) {
+      this.claimUnanswered = true;
+      throw error;
+    }
     if (!message) {
       await this.wakeWhenDue();
       return 'idle';

@@ -238,6 +238,25 @@ describe('AccountDispatcher', () => {
     errors.length = 0;
   });
 
+  it('puts back a message a claim moved to sending when the answer to that claim was lost, and sends it', async () => {
+    const claimNext = store.outbox.claimNext.bind(store.outbox);
+    let lost = 0;
+    // The store commits the claim, but the connection dies before its answer arrives (once).
+    store.outbox.claimNext = async (...args) => {
+      const claimed = await claimNext(...args);
+      if (claimed && lost++ === 0) throw new Error('Connection terminated unexpectedly');
+      return claimed;
+    };
+    const orphan = textMessage();
+    const next = textMessage();
+    await queue(orphan, next);
+    start();
+    await until(async () => (await statusOf(orphan.id)) === 'sent' && (await statusOf(next.id)) === 'sent', 5000);
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([orphan.id, next.id]);
+    expect(errors.map(String)).toEqual(['Error: Connection terminated unexpectedly']);
+    errors.length = 0;
+  });
+
   it('retries a requeue the store refused, instead of leaving the message in sending', async () => {
     const flaky = textMessage();
     let failures = 1;
