@@ -124,10 +124,6 @@ export class AccountRuntime {
     }
   }
 
-  /** Whether this workspace holds the account and sends its queue. */
-  owns(accountId: string): boolean {
-    return this.dispatchers.has(accountId);
-  }
 
   get list(): readonly Account[] {
     return this.accountList;

@@ -83,10 +83,6 @@ export class OwnershipKeeper {
     this.wanted.add(accountId);
   }
 
-  unwant(accountId: string): void {
-    this.wanted.delete(accountId);
-  }
-
   holds(accountId: string): boolean {
     return this.held.has(accountId);
   }

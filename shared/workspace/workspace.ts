@@ -189,7 +189,7 @@ export class Workspace {
         return;
       }
       case 'webhook':
-        this.useWebhook(await this.store.webhook.get(this.webhook.token, this.now()));
+        await this.reloadWebhook();
         return;
       case 'accounts':
         await this.runtime.refreshAccounts();
@@ -240,9 +240,14 @@ export class Workspace {
    * accounts and the chat directory. For changes another process made (a rotation, a new chat).
    */
   async refresh(): Promise<void> {
-    this.useWebhook(await this.store.webhook.get(this.webhook.token, this.now()));
+    await this.reloadWebhook();
     await this.runtime.refreshAccounts();
     await this.directory.refresh();
+  }
+
+  /** The webhook's token and switch as the store has them now (another process may have changed them). */
+  private async reloadWebhook(): Promise<void> {
+    this.useWebhook(await this.store.webhook.get(this.webhook.token, this.now()));
   }
 
   checkToken(token: string): TokenCheck {

@@ -2,18 +2,8 @@
 // ephemeral port, printing "READY <port> <token>". The test kills it with SIGKILL at random moments.
 // Its account sends through a dry-run recorder that takes a few milliseconds per send, as a network
 // would, so that kills often land while a message is in flight.
-const { setTimeout: sleep } = require('node:timers/promises');
-const { Workspace, SqliteStore, DryRunTransport, createWebhookServer } = require('../../dist/shared');
-
-const ACCOUNT = { id: 'slow-recorder', kind: 'baileys', phone: '15105566777', name: 'crash test', createdAt: 1, connectedAt: 1, active: true };
-
-class SlowRecorder extends DryRunTransport {
-  async sendText(jid, text, messageId) {
-    await sleep(2 + Math.random() * 8);
-    await super.sendText(jid, text, messageId);
-    await sleep(Math.random());
-  }
-}
+const { Workspace, SqliteStore, createWebhookServer } = require('../../dist/shared');
+const { ACCOUNT, SlowRecorder } = require('./slow-recorder');
 
 async function main() {
   const store = new SqliteStore({ path: process.env.WAHOOK_STORE });

@@ -3,18 +3,8 @@
 // Several run at once on one schema; the test SIGKILLs whichever owns the account. The account sends
 // through a dry-run recorder that takes a few milliseconds per send, as a network would, so that a kill
 // often lands while a message is in flight.
-const { setTimeout: sleep } = require('node:timers/promises');
-const { Workspace, PostgresStore, DryRunTransport, createWebhookServer } = require('../../dist/shared');
-
-const ACCOUNT = { id: 'slow-recorder', kind: 'baileys', phone: '15105566777', name: 'crash test', createdAt: 1, connectedAt: 1, active: true };
-
-class SlowRecorder extends DryRunTransport {
-  async sendText(jid, text, messageId) {
-    await sleep(2 + Math.random() * 8);
-    await super.sendText(jid, text, messageId);
-    await sleep(Math.random());
-  }
-}
+const { Workspace, PostgresStore, createWebhookServer } = require('../../dist/shared');
+const { ACCOUNT, SlowRecorder } = require('./slow-recorder');
 
 async function main() {
   const store = await PostgresStore.open({ connection: process.env.WAHOOK_PG_URL, schema: process.env.WAHOOK_PG_SCHEMA, poolSize: 4 });
