@@ -283,7 +283,7 @@ export class AccountRuntime {
   }
 
   private async connectHeld(account: Account): Promise<void> {
-    await this.deps.store.outbox.recoverInFlight(this.now(), account.id);
+    await this.deps.store.outbox.recoverInFlight(this.now(), account.id, this.ownership.owner);
     if (this.closed || this.dispatchers.has(account.id) || !this.accountList.some((candidate) => candidate.id === account.id)) {
       if (!this.dispatchers.has(account.id)) await this.ownership.release(account.id);
       return;
@@ -293,6 +293,7 @@ export class AccountRuntime {
       outbox: this.deps.store.outbox,
       transport,
       owner: this.ownership.owner,
+      holdsSafely: () => this.ownership.holdsSafely(account.id),
       download: (url, fileName) => downloadAttachment(url, fileName, this.deps.downloadPolicy),
       loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
       now: this.now,

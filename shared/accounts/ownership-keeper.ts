@@ -87,6 +87,15 @@ export class OwnershipKeeper {
     return this.held.has(accountId);
   }
 
+  /**
+   * Held, with more than the safety margin left by this process's clock: checked right before each send,
+   * because after a stall the deadline that gives a hold up may not have run yet.
+   */
+  holdsSafely(accountId: string): boolean {
+    const until = this.held.get(accountId);
+    return until !== undefined && until - this.deps.now() > OWNERSHIP_SAFETY_MS;
+  }
+
   async release(accountId: string): Promise<void> {
     this.wanted.delete(accountId);
     if (!this.unhold(accountId)) return;

@@ -21,6 +21,12 @@ export interface DispatchDeps {
   readonly transport: Transport;
   /** The workspace's owner id: a claim happens only while it holds the account (see OwnershipRepository). */
   readonly owner?: string;
+  /**
+   * Whether the hold on the account surely lasts through a send that starts now. A process that stalled
+   * (CPU starvation, a long pause) may find its hold ran out meanwhile, and another process may have
+   * taken the account and re-sent its message; it must not send that message a second time.
+   */
+  readonly holdsSafely?: () => boolean;
   readonly download: (url: string, fileName: string) => Promise<DownloadedFile>;
   /** The bytes of a file an engine attached, stored with the message. */
   readonly loadAttachment: (messageId: string, fileName: string) => Promise<DownloadedFile>;
@@ -60,8 +66,11 @@ export class AccountDispatcher {
   private readonly unsubscribe: (() => void)[];
 
   private writes: Promise<unknown> = Promise.resolve();
-  /** The last claim failed: the store may have moved a message to `sending` without telling us. */
-  private claimUnanswered = false;
+  /**
+   * A message of ours may be `sending` with no send in progress: the last claim's answer was lost (the
+   * store may have claimed without telling us), or a claimed message was not sent because the hold ran short.
+   */
+  private inFlightUnknown = false;
 
   constructor(
     readonly accountId: string,
@@ -119,17 +128,17 @@ export class AccountDispatcher {
       this.wakeIn(wait);
       return 'blocked';
     }
-    if (this.claimUnanswered) {
-      // A claim whose answer was lost (the connection to the store died) may have moved a message to
-      // `sending` that this sender never got: nothing of ours is in flight now, so put it back.
-      await this.deps.outbox.recoverInFlight(now, this.accountId);
-      this.claimUnanswered = false;
+    if (this.inFlightUnknown) {
+      // Nothing of ours is in flight now, so put it back; only while we hold the account, since after
+      // losing the hold a `sending` message is the new owner's.
+      await this.deps.outbox.recoverInFlight(now, this.accountId, this.deps.owner);
+      this.inFlightUnknown = false;
     }
     let message: OutboxMessage | undefined;
     try {
       message = await this.deps.outbox.claimNext(this.accountId, now, this.deps.owner);
     } catch (error) {
-      this.claimUnanswered = true;
+      this.inFlightUnknown = true;
       throw error;
     }
     if (!message) {
@@ -154,6 +163,11 @@ export class AccountDispatcher {
       if (jid === undefined) return async () => undefined;
       if (!(await this.pace())) {
         return () => this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
+      }
+      if (this.deps.holdsSafely && !this.deps.holdsSafely()) {
+        // Not sent, and not requeued here: if another process took the account, the message is its own now.
+        this.inFlightUnknown = true;
+        return async () => undefined;
       }
       const handedOver = file
         ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id)

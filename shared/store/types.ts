@@ -207,9 +207,10 @@ export interface OutboxRepository {
   markReceipt(id: string, status: ReceiptStatus, now: number): Promise<boolean>;
   /**
    * After a crash, messages left in `sending` go back to `queued`, keeping their ids: those of one
-   * account (its new owner does this on taking it), or of every account.
+   * account (its new owner does this on taking it), or of every account. Given an owner, only while
+   * that owner holds the account: a sender that lost its hold must not requeue its successor's send.
    */
-  recoverInFlight(now: number, accountId?: string): Promise<number>;
+  recoverInFlight(now: number, accountId?: string, owner?: string): Promise<number>;
   get(id: string): Promise<OutboxMessage | undefined>;
   /** The bytes of a message's attached file, until it is sent or fails. */
   attachment(id: string): Promise<StoredAttachment | undefined>;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AccountDispatcher, type DispatchOptions } from '../../shared/dispatch/dispatcher';
+import { AccountDispatcher, type DispatchDeps, type DispatchOptions } from '../../shared/dispatch/dispatcher';
 import type { DownloadedFile } from '../../shared/attachments/types';
 import type { MessageChange } from '../../shared/model';
 import { SqliteStore } from '../../shared/store/sqlite';
@@ -25,8 +25,9 @@ describe('AccountDispatcher', () => {
   let errors: unknown[];
   let download: jest.Mock<Promise<DownloadedFile>, [string, string]>;
 
-  const start = (overrides: Partial<DispatchOptions> = {}) => {
+  const start = (overrides: Partial<DispatchOptions> = {}, hold: Partial<Pick<DispatchDeps, 'owner' | 'holdsSafely'>> = {}) => {
     dispatcher = new AccountDispatcher('acc', { ...options, ...overrides }, {
+      ...hold,
       outbox: store.outbox,
       transport,
       download,
@@ -255,6 +256,49 @@ describe('AccountDispatcher', () => {
     expect(transport.sent.map((sent) => sent.messageId)).toEqual([orphan.id, next.id]);
     expect(errors.map(String)).toEqual(['Error: Connection terminated unexpectedly']);
     errors.length = 0;
+  });
+
+  it('sends nothing once its hold ran short (a stalled process) and leaves the message to the new owner', async () => {
+    const ttl = 60_000;
+    expect(await store.ownership.acquire('acc', 'me', Date.now(), ttl)).toBe(true);
+    const message = textMessage();
+    await queue(message);
+    let checks = 0;
+    // The stall: by the time the send would start, another process took the account.
+    start({}, {
+      owner: 'me',
+      holdsSafely: () => {
+        checks++;
+        return false;
+      },
+    });
+    await until(() => checks > 0);
+    await store.ownership.release('acc', 'me');
+    expect(await store.ownership.acquire('acc', 'other', Date.now(), ttl)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(transport.sent).toEqual([]);
+    // Still `sending` for the new owner to recover (with its id), not requeued by the one that lost the hold.
+    expect(await statusOf(message.id)).toBe('sending');
+    expect(await store.outbox.recoverInFlight(Date.now(), 'acc', 'me')).toBe(0);
+    expect(await store.outbox.recoverInFlight(Date.now(), 'acc', 'other')).toBe(1);
+  });
+
+  it('sends a message it held back for a short hold once the hold is renewed, once and in order', async () => {
+    expect(await store.ownership.acquire('acc', 'me', Date.now(), 60_000)).toBe(true);
+    const first = textMessage();
+    const second = textMessage();
+    await queue(first, second);
+    let short = 1;
+    start({}, { owner: 'me', holdsSafely: () => short-- <= 0 });
+    await until(async () => (await statusOf(second.id)) === 'sent', 5000);
+    expect(transport.sent.map((sent) => sent.messageId)).toEqual([first.id, second.id]);
+    expect((await store.outbox.history(first.id)).map((event) => [event.status, event.detail])).toEqual([
+      ['queued', null],
+      ['sending', 'attempt 1'],
+      ['queued', 'recovered after a restart'],
+      ['sending', 'attempt 2'],
+      ['sent', null],
+    ]);
   });
 
   it('retries a requeue the store refused, instead of leaving the message in sending', async () => {

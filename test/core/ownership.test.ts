@@ -56,6 +56,21 @@ describe.each(STORE_KINDS)('account ownership in the $name store', (kind) => {
     expect((await store.outbox.get(theirs.id))?.status).toBe('sending');
   });
 
+  it('recovers an account\'s in-flight messages for an owner only while that owner holds it', async () => {
+    const message = { ...textMessage(), accountId: 'acc' };
+    await store.accept({ messages: [message], units: 1, quota: { period: 'none', allowance: 10 }, periodKey: 'all', attempt: attempt(), now: 1000 });
+    const now = Date.now();
+    await store.ownership.acquire('acc', 'b', now, 60_000);
+    await store.outbox.claimNext('acc', now, 'b');
+    // 'a' lost its hold to 'b': the message in flight is b's.
+    expect(await store.outbox.recoverInFlight(now, 'acc', 'a')).toBe(0);
+    expect((await store.outbox.get(message.id))?.status).toBe('sending');
+    // And once b's hold ran out, not b's either.
+    expect(await store.outbox.recoverInFlight(now + 60_000, 'acc', 'b')).toBe(0);
+    expect(await store.outbox.recoverInFlight(now, 'acc', 'b')).toBe(1);
+    expect((await store.outbox.get(message.id))?.status).toBe('queued');
+  });
+
   it('is held by an open workspace for each account it connects, and let go when it closes', async () => {
     // The workspace closes its store: holds are read through one that stays open (SQLite's are in memory).
     const observer = kind.ownershipAcrossStores ? place.open() : store;

@@ -92,7 +92,12 @@ describe('Node-RED end to end: two processes on one PostgreSQL workspace', () =>
   /** Every accepted id recorded by the dry-run account exactly once, under its id, with its text. */
   const expectDeliveredOnce = async (ids: Iterable<string>) => {
     const records = new Map((await store.dryRun.list(ACCOUNT_ID)).map((record) => [record.id, record]));
-    for (const id of ids) expect({ id, text: records.get(id)?.text, times: records.get(id)?.times }).toEqual({ id, text: accepted.get(id)!.text, times: 1 });
+    for (const id of ids) {
+      const seen = { id, text: records.get(id)?.text, times: records.get(id)?.times };
+      // A message sent more than once shows its history (attempts, requeues and their reasons) in the failure.
+      const history = seen.times === 1 ? [] : await store.outbox.history(id);
+      expect({ ...seen, history }).toEqual({ id, text: accepted.get(id)!.text, times: 1, history: [] });
+    }
   };
   const waitDelivered = (ids: readonly string[], timeoutMs: number) =>
     waitFor(

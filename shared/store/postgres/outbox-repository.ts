@@ -108,7 +108,10 @@ export class PostgresOutboxRepository implements OutboxRepository {
        INSERT INTO ${s}.message_events (message_id, status, at, detail)
        SELECT id, 'queued', $1, 'recovered after a restart' FROM recovered ORDER BY seq`;
     this.recoverAccount = `WITH recovered AS (
-         UPDATE ${s}.messages SET status = 'queued', updated_at = $1 WHERE account_id = $2 AND status = 'sending' RETURNING id, seq)
+         UPDATE ${s}.messages SET status = 'queued', updated_at = $1 WHERE account_id = $2 AND status = 'sending'
+           AND ($3::text IS NULL OR EXISTS (
+             SELECT 1 FROM ${s}.ownership o WHERE o.account_id = $2 AND o.owner = $3 AND o.until > $1::bigint))
+         RETURNING id, seq)
        INSERT INTO ${s}.message_events (message_id, status, at, detail)
        SELECT id, 'queued', $1, 'recovered after a restart' FROM recovered ORDER BY seq`;
     this.selectOne = `SELECT * FROM ${s}.messages WHERE id = $1`;
@@ -231,8 +234,8 @@ export class PostgresOutboxRepository implements OutboxRepository {
     });
   }
 
-  async recoverInFlight(now: number, accountId?: string): Promise<number> {
-    return accountId === undefined ? this.db.run(this.recover, [now]) : this.db.run(this.recoverAccount, [now, accountId]);
+  async recoverInFlight(now: number, accountId?: string, owner?: string): Promise<number> {
+    return accountId === undefined ? this.db.run(this.recover, [now]) : this.db.run(this.recoverAccount, [now, accountId, owner ?? null]);
   }
 
   async get(id: string): Promise<OutboxMessage | undefined> {

@@ -259,7 +259,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
     });
   }
 
-  async recoverInFlight(now: number, accountId?: string): Promise<number> {
+  async recoverInFlight(now: number, accountId?: string, owner?: string): Promise<number> {
+    if (owner !== undefined && accountId !== undefined && this.holderOf(accountId, now) !== owner) return 0;
     this.settle();
     return inTransaction(this.db, () => {
       const rows = (accountId === undefined ? this.recover.all({ now }) : this.recoverAccount.all({ now, accountId })) as unknown as { id: string }[];
