@@ -38,6 +38,7 @@ export interface WorkspaceStore {
   readonly ownership: OwnershipRepository;
   readonly changes: ChangeRepository;
   readonly linkPages: LinkPageRepository;
+  readonly inbound: InboundRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
   close(): Promise<void>;
@@ -379,4 +380,45 @@ export interface FeedRepository {
   head(): Promise<number>;
   cursor(reader: string): Promise<number | undefined>;
   saveCursor(reader: string, position: number, now: number): Promise<void>;
+}
+
+/** A received message to store: what flows see and what replying to it needs, each as JSON text. */
+export interface InboundRecord {
+  readonly accountId: string;
+  /** The provider's id of the message; one record per account and id. */
+  readonly id: string;
+  readonly chatJid: string;
+  /** When it was sent (ms). */
+  readonly at: number;
+  /** The flow-facing message (inbound/received.ts), as JSON. */
+  readonly body: string;
+  /** What quoting it or marking it read needs (transport MessageReference), as JSON. */
+  readonly reference: string;
+}
+
+export interface StoredInbound extends InboundRecord {
+  /** Position in the received feed: increasing, in the order messages were stored. */
+  readonly seq: number;
+  readonly receivedAt: number;
+}
+
+/**
+ * Received messages, kept for a retention window: the durable feed the engines' triggers read from
+ * (each resumes after the last one it emitted), and what a reply's `quoted_message_id` names.
+ */
+export interface InboundRepository {
+  /**
+   * Stores messages not stored yet (by account and id), in order, in one commit; returns the new ones
+   * with their positions. A message the transport reports twice is stored once and returned once.
+   */
+  record(entries: readonly InboundRecord[], now: number): Promise<StoredInbound[]>;
+  /** Messages stored after `position`, oldest first, at most `limit`. */
+  after(position: number, limit: number): Promise<StoredInbound[]>;
+  /** The position of the newest stored message (0 when there is none): where a new reader starts. */
+  head(): Promise<number>;
+  /** A stored message by its provider id (of one account, when given). */
+  find(id: string, accountId?: string): Promise<StoredInbound | undefined>;
+  /** Drops messages received before `receivedBefore`; returns how many. */
+  prune(receivedBefore: number): Promise<number>;
+  count(): Promise<number>;
 }

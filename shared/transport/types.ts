@@ -19,22 +19,90 @@ export type StatusUpdate =
   | { readonly messageId: string; readonly status: ReceiptStatus }
   | { readonly messageId: string; readonly status: 'failed'; readonly reason: string };
 
+/** What kind of message arrived; edits and deletions name the message they change. */
+export type IncomingKind =
+  | 'text'
+  | 'image'
+  | 'video'
+  | 'audio'
+  | 'voice'
+  | 'document'
+  | 'sticker'
+  | 'location'
+  | 'contact'
+  | 'reaction'
+  | 'poll'
+  | 'edit'
+  | 'delete'
+  | 'other';
+
+/** A person in a chat, as much as the provider says: WhatsApp names people by phone JID, LID, or both. */
+export interface IncomingParty {
+  /** The JID the message came with (`…@s.whatsapp.net` or `…@lid`). */
+  readonly jid: string;
+  /** Digits of the phone number, when known (from the JID or the directory's LID map). */
+  readonly phone: string | null;
+  /** The LID JID (`…@lid`), when known. */
+  readonly lid: string | null;
+  readonly pushName: string | null;
+}
+
+export interface IncomingMedia {
+  readonly mimetype: string | null;
+  /** Bytes, as the sender announced them. */
+  readonly size: number | null;
+  readonly fileName: string | null;
+  /** Audio and video length. */
+  readonly seconds: number | null;
+}
+
 /**
  * A new message that reached the account (someone wrote, or the account's own phone sent one), as the
- * transport reports it; history synced on linking is not one. Nothing consumes it yet (incoming messages
- * into flows come next); `raw` is the provider's own message, for the normaliser that will.
+ * transport reports it, normalised: history synced on linking and echoes of our own sends are not ones.
+ * `raw` is the provider's own message, kept for what only it can do later (download media, quote it).
  */
 export interface IncomingMessage {
   /** The provider's id of the message (WhatsApp's message key id for Baileys). */
   readonly id: string;
   readonly chatJid: string;
-  /** Who wrote it: the participant in a group, else the chat; null when the provider does not say. */
+  readonly isGroup: boolean;
+  /** Who wrote it: the contact in a direct chat, the participant in a group, the account itself when fromMe. */
+  readonly sender: IncomingParty;
+  readonly fromMe: boolean;
+  /** When it was sent, ms since the epoch. */
+  readonly at: number;
+  readonly kind: IncomingKind;
+  /** The text or caption, when it has one (for an edit: the new text). */
+  readonly text: string | null;
+  /** The message this one replies to, when it is a reply. */
+  readonly quoted: { readonly id: string; readonly text: string | null; readonly senderJid: string | null } | null;
+  /** JIDs mentioned in the text. */
+  readonly mentions: readonly string[];
+  readonly media: IncomingMedia | null;
+  /** For a reaction: the emoji ('' when a reaction was removed) and the message reacted to. */
+  readonly reaction: { readonly emoji: string; readonly targetId: string } | null;
+  /** For an edit or a deletion: the message it changes. */
+  readonly targetId: string | null;
+  readonly location: { readonly latitude: number; readonly longitude: number; readonly name: string | null; readonly address: string | null } | null;
+  readonly contacts: readonly { readonly displayName: string | null; readonly vcard: string | null }[] | null;
+  readonly poll: { readonly name: string; readonly options: readonly string[] } | null;
+  readonly raw: unknown;
+}
+
+/** A received message to reply to (`quoted_message_id`) or to mark read, as stored when it arrived. */
+export interface MessageReference {
+  readonly id: string;
+  readonly chatJid: string;
   readonly senderJid: string | null;
   readonly fromMe: boolean;
-  readonly at: number;
-  /** The text or caption, when it has one. */
-  readonly text: string | null;
+  /** The provider's own message, as IncomingMessage.raw held it. */
   readonly raw: unknown;
+}
+
+/** Options of a send. */
+export interface SendOptions {
+  /** Reply in thread to this received message. */
+  readonly quoted?: MessageReference;
 }
 
 /**
@@ -54,8 +122,8 @@ export interface Transport {
    * message where the provider assigns its own (the Cloud API's wamid), else nothing (Baileys sends
    * with ours). Throws TransportError.
    */
-  sendText(jid: string, text: string, messageId: string): Promise<ProviderMessageId | void>;
-  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<ProviderMessageId | void>;
+  sendText(jid: string, text: string, messageId: string, options?: SendOptions): Promise<ProviderMessageId | void>;
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string, options?: SendOptions): Promise<ProviderMessageId | void>;
   /** Receipts and error acks, naming the message by the provider's id (ours where it has none of its own). */
   onStatus(listener: (update: StatusUpdate) => void): () => void;
   onStateChange(listener: (state: AccountState) => void): () => void;
@@ -74,6 +142,10 @@ export interface Transport {
   reconnect?(): void;
   /** New messages as they reach the account (see IncomingMessage). */
   onIncoming?(listener: (message: IncomingMessage) => void): () => void;
+  /** Marks received messages read (blue ticks for their senders), where the transport can. */
+  markRead?(messages: readonly MessageReference[]): Promise<void>;
+  /** The bytes of a received message's media (IncomingMessage.raw), where the transport can fetch them. */
+  downloadMedia?(raw: unknown): Promise<Buffer>;
   /** The account's own name as the service knows it, once connected. */
   readonly name?: string | null;
 }
