@@ -54,3 +54,7 @@ export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send
 export { startLinkSession, type LinkSession, type LinkSessionOptions } from './hosting/link-session';
 export { fillToken, dedicatedUrlTemplate, TOKEN_PLACEHOLDER, type PublishedWebhook, type WebhookUrl } from './webhook/urls';
 export { LinkPages, LinkPageSession, fillLinkToken, LINK_PAGE_SENTENCES, LINK_TOKEN_PLACEHOLDER, type LinkPageAnswer, type LinkPageState, type LinkPageRefusal } from './linking/link-pages';
+export { parseReceivedTriggerSettings, RECEIVED_KINDS, DEFAULT_MEDIA_LIMIT_MB, type ReceivedTriggerSettings } from './hosting/trigger-settings';
+export { matchesFilter, type ReceivedFilter } from './inbound/filter';
+export type { ReceivedMessage, ReceivedParty } from './inbound/received';
+export type { ReceivedItem, ReceivedMedia, ReceivedFollowOptions } from './workspace/received-messages';

@@ -34,6 +34,8 @@ export interface OutboxMessage {
   readonly updatedAt: number;
   /** Not sent before this time (retry backoff). */
   readonly notBefore: number;
+  /** The received message it replies to in thread (quoted_message_id), if any. */
+  readonly quotedId: string | null;
 }
 
 export interface MessageEvent {

@@ -65,3 +65,16 @@ export interface SendNodeDef extends NodeDef {
   fileName: string;
   statusOutput: boolean;
 }
+
+/** The whatsapp-in node's properties, as the editor saves them (see parseReceivedTriggerSettings). */
+export interface InNodeDef extends NodeDef {
+  workspace: string;
+  accounts: string;
+  chats: string;
+  chatKinds: string;
+  types: string;
+  includeOwn: boolean;
+  markRead: boolean;
+  downloadMedia: boolean;
+  maxMediaMB: string;
+}

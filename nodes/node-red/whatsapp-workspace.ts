@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
 import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, sharedAcrossProcesses, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
+import { processTagOf } from './webhook-route';
 import type { WorkspaceConfigCredentials, WorkspaceConfigDef, WorkspaceConfigNode } from './types';
 
 /**
@@ -39,7 +40,9 @@ export = function register(RED: NodeAPI): void {
       return;
     }
     let reported: string | undefined;
-    const lease = new RetryingLease(workspaces, storeKey, () => workspaceOptionsFor(settings.value), {
+    // Tags what this instance's connections receive: on a shared store each instance's whatsapp-in emits its own.
+    const processTag = processTagOf(RED);
+    const lease = new RetryingLease(workspaces, storeKey, () => ({ ...workspaceOptionsFor(settings.value), processTag }), {
       fingerprint: JSON.stringify(settings.value),
       lingerMs: REDEPLOY_LINGER_MS,
       prepare: (workspace) => ensureDryRunAccounts(workspace, settings.value.dryRunPhones),

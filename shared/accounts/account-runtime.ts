@@ -9,7 +9,7 @@ import type { WorkspaceStore } from '../store/types';
 import { LinkHandle, type LinkedIdentity } from '../transport/linking';
 import { realClock, type Clock } from '../time/clock';
 import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
-import { TransportError, type Transport } from '../transport/types';
+import { TransportError, type IncomingMessage, type MessageReference, type Transport } from '../transport/types';
 import { OwnershipKeeper } from './ownership-keeper';
 
 export interface LinkOptions {
@@ -53,6 +53,8 @@ export interface AccountRuntimeDeps {
   readonly accountsChanged: () => void;
   /** This workspace now holds the account and opened its connection: other processes learn its state. */
   readonly accountTaken: (connection: AccountConnection) => void;
+  /** A new message reached an account this workspace holds (see Transport.onIncoming). */
+  readonly received: (accountId: string, message: IncomingMessage) => void;
   readonly reportError: (error: unknown) => void;
 }
 
@@ -69,6 +71,7 @@ export class AccountRuntime {
   private readonly expiry: LoggedOutExpiry;
   private readonly ownership: OwnershipKeeper;
   private readonly links = new Set<LinkAttempt>();
+  /** Per connected account: stops listening to its transport's state and messages. */
   private readonly unwatchState = new Map<string, () => void>();
   private readonly now: () => number;
   private accountWrites: Promise<void> = Promise.resolve();
@@ -237,6 +240,24 @@ export class AccountRuntime {
     return true;
   }
 
+  /**
+   * Marks received messages read through the account's connection; false when this workspace does not
+   * hold the account (its owner, another process, does it) or the transport cannot.
+   */
+  async markRead(accountId: string, messages: readonly MessageReference[]): Promise<boolean> {
+    const transport = this.transports.get(accountId);
+    if (!transport?.markRead) return false;
+    await transport.markRead(messages);
+    return true;
+  }
+
+  /** A received message's media bytes through the account's connection; undefined when not held here. */
+  async downloadMedia(accountId: string, raw: unknown): Promise<Buffer | undefined> {
+    const transport = this.transports.get(accountId);
+    if (!transport?.downloadMedia) return undefined;
+    return transport.downloadMedia(raw);
+  }
+
   private async completeLink(driver: TransportDriver, tempId: string, identity: LinkedIdentity): Promise<Account> {
     const now = this.now();
     const existing = (await this.deps.store.accounts.list()).find((account) => account.phone === identity.phone);
@@ -294,6 +315,10 @@ export class AccountRuntime {
       transport,
       owner: this.ownership.owner,
       holdsSafely: () => this.ownership.holdsSafely(account.id),
+      quoted: async (messageId, accountId) => {
+        const stored = await this.deps.store.inbound.find(messageId, accountId);
+        return stored && (JSON.parse(stored.reference) as MessageReference);
+      },
       download: (url, fileName) => downloadAttachment(url, fileName, this.deps.downloadPolicy),
       loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),
       now: this.now,
@@ -303,7 +328,11 @@ export class AccountRuntime {
     });
     this.transports.set(account.id, transport);
     this.dispatchers.set(account.id, dispatcher);
-    this.unwatchState.set(account.id, transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)));
+    const unwatch = [
+      transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)),
+      transport.onIncoming?.((message) => this.deps.received(account.id, message)) ?? (() => undefined),
+    ];
+    this.unwatchState.set(account.id, () => unwatch.forEach((off) => off()));
     void transport.start?.();
     dispatcher.wake();
     this.deps.accountTaken(this.connection(account.id)!);

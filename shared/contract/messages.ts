@@ -33,6 +33,12 @@ export const CHAT_ID_INVALID =
   'Field "chat_id" must be a chat id made of digits, as a string or an integer, such as "77234".';
 export const JID_INVALID =
   'Field "jid" must be a WhatsApp JID such as "14151231234@s.whatsapp.net" or "120363025246125486@g.us".';
+export const QUOTED_MESSAGE_ID_INVALID =
+  'Field "quoted_message_id" must be the id of a received message (payload.id of the WhatsApp trigger), up to 128 letters, digits and _ : . -.';
+export const QUOTED_MESSAGE_UNKNOWN =
+  'Field "quoted_message_id" names no received message of this workspace: it is unknown, or older than the retention window of received messages.';
+export const QUOTED_MESSAGE_OTHER_ACCOUNT =
+  'Field "quoted_message_id" names a message received by another account: a reply goes out from the account that received the message.';
 export const CHAT_NAME_INVALID = 'Field "chat_name" must be a non-empty string with the chat\'s exact name.';
 export const ACCOUNT_PHONES_DISAGREE =
   'Fields "whatsapp_account_phone" and "whatsapp account phone" disagree; send only one.';
@@ -83,6 +89,8 @@ function fieldSentence(field: KnownField, value: unknown): string {
       return JID_INVALID;
     case 'chat_name':
       return CHAT_NAME_INVALID;
+    case 'quoted_message_id':
+      return QUOTED_MESSAGE_ID_INVALID;
     case 'phone':
     case 'whatsapp_account_phone':
     case 'whatsapp account phone':

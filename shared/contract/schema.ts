@@ -16,6 +16,7 @@ export interface SendPayload {
   readonly chat_name?: string | null;
   readonly whatsapp_account_phone?: string | number | null;
   readonly 'whatsapp account phone'?: string | number | null;
+  readonly quoted_message_id?: string | null;
   readonly [extra: string]: unknown;
 }
 
@@ -47,6 +48,8 @@ const SEND_SCHEMA = {
     whatsapp_account_phone: phoneSchema,
     // The seed's own example spells the key with spaces.
     'whatsapp account phone': phoneSchema,
+    // A received message's WhatsApp id (whatsapp-in / WhatsApp Trigger `id`), to reply in thread.
+    quoted_message_id: { type: ['string', 'null'], pattern: '^[A-Za-z0-9_:.-]{1,128}$' },
   },
 } as const;
 

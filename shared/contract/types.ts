@@ -26,6 +26,8 @@ export interface SendRequest {
   readonly recipient: RecipientRef;
   /** Digits only, from `whatsapp_account_phone` or its spelling with spaces; absent when not given. */
   readonly accountPhone?: string;
+  /** The received message this one replies to (its WhatsApp id), from `quoted_message_id`. */
+  readonly quotedMessageId?: string;
   /** Recipient fields that were present but lost to one of higher precedence (noted in the attempt log). */
   readonly unusedRecipientFields: readonly RecipientField[];
   /** Unknown top-level fields, ignored so newer clients keep working (noted in the attempt log). */

@@ -56,6 +56,7 @@ function applyRules(payload: SendPayload, attached: AttachedFile | undefined): R
     ...(file.value !== undefined ? { file: file.value } : {}),
     recipient: recipient(chosen, payload),
     ...(account.value !== undefined ? { accountPhone: account.value } : {}),
+    ...(isPresent(payload.quoted_message_id) ? { quotedMessageId: payload.quoted_message_id as string } : {}),
     unusedRecipientFields: unused,
     ignoredFields: Object.keys(payload).filter((key) => !KNOWN_FIELDS.has(key)),
   });

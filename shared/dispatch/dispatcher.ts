@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DownloadedFile } from '../attachments/types';
 import type { MessageChange, MessageStatus, OutboxMessage } from '../model';
 import type { OutboxRepository } from '../store/types';
-import type { StatusUpdate, Transport } from '../transport/types';
+import type { MessageReference, StatusUpdate, Transport } from '../transport/types';
 import { capWait, randomGap, type GapRange, type SendCaps } from './pacing';
 import { retryDelay, type RetryPolicy } from '../time/backoff';
 import { describeFailure } from './failure';
@@ -27,6 +27,8 @@ export interface DispatchDeps {
    * taken the account and re-sent its message; it must not send that message a second time.
    */
   readonly holdsSafely?: () => boolean;
+  /** The received message a reply quotes, as stored when it arrived (undefined once pruned: sent unquoted). */
+  readonly quoted?: (messageId: string, accountId: string) => Promise<MessageReference | undefined>;
   readonly download: (url: string, fileName: string) => Promise<DownloadedFile>;
   /** The bytes of a file an engine attached, stored with the message. */
   readonly loadAttachment: (messageId: string, fileName: string) => Promise<DownloadedFile>;
@@ -169,9 +171,11 @@ export class AccountDispatcher {
         this.inFlightUnknown = true;
         return async () => undefined;
       }
+      const quoted = message.quotedId === null ? undefined : await this.deps.quoted?.(message.quotedId, message.accountId);
+      const options = quoted ? { quoted } : undefined;
       const handedOver = file
-        ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id)
-        : await transport.sendText(jid, message.text ?? '', message.id);
+        ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id, options)
+        : await transport.sendText(jid, message.text ?? '', message.id, options);
       // Kept only where the provider's id differs from ours, so that its receipts find the message.
       providerId = handedOver && handedOver !== message.id ? handedOver : null;
     } catch (error) {

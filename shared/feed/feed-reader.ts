@@ -1,5 +1,19 @@
 import type { FedRequest, FeedRepository } from '../store/types';
 
+/** An entry of a feed: the positions of its first and last row (a reader resumes after `to`). */
+export interface Positioned {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * What a reader reads from: entries after a position, the newest position, and durable reader cursors.
+ * The webhook's feed of accepted requests is one (FeedRepository); received messages are another.
+ */
+export type FeedSource<R extends Positioned> = Pick<FeedRepository, 'head' | 'cursor' | 'saveCursor'> & {
+  after(position: number, limit: number): Promise<{ readonly requests: R[]; readonly position: number }>;
+};
+
 /** How often a reader looks for requests no event told it about (another process, a missed wake-up). */
 const POLL_MS = 5_000;
 /** How long a reader's position may wait before it is written (it is also written when the reader stops). */
@@ -9,13 +23,13 @@ const RETRY_MS = 2_000;
 /** How long stop() waits for running deliveries to end before it writes where the reader got to. */
 const STOP_GRACE_MS = 5_000;
 
-export interface FeedReaderOptions<T> {
+export interface FeedReaderOptions<T, R extends Positioned = FedRequest> {
   /** Durable name of this reader (an engine's node): where it got to is kept in the store under it. */
   readonly reader: string;
   /** Which stored requests this reader hands over (default: all); the rest are passed over. */
-  readonly accepts?: (request: FedRequest) => boolean;
+  readonly accepts?: (request: R) => boolean;
   /** Turns a stored request into what the flow receives. */
-  readonly toItem: (request: FedRequest) => T;
+  readonly toItem: (request: R) => T;
   /**
    * Hands items to the flow (`after`: the position just before them, for pause()). A plain return counts
    * them as emitted at once. A returned promise (an n8n execution that must run to its end) holds one of
@@ -31,8 +45,8 @@ export interface FeedReaderOptions<T> {
   readonly intervalMs?: number;
 }
 
-export interface FeedReaderDeps {
-  readonly feed: FeedRepository;
+export interface FeedReaderDeps<R extends Positioned = FedRequest> {
+  readonly feed: FeedSource<R>;
   readonly now: () => number;
   readonly onError: (error: unknown) => void;
   /** Calls `wake` whenever something may have been accepted; returns the function that stops it. */
@@ -44,7 +58,7 @@ export interface FeedReaderDeps {
  * stopped last time (a redeploy, a restart, a crash) and moves its position forward only past items
  * already handed over. A reader seen for the first time starts at the newest message.
  */
-export class FeedReader<T> {
+export class FeedReader<T, R extends Positioned = FedRequest> {
   private position = 0;
   private saved = 0;
   /** Deliveries whose promise has not settled yet, with the position before each. */
@@ -66,8 +80,8 @@ export class FeedReader<T> {
   private readonly intervalMs: number;
 
   constructor(
-    private readonly options: FeedReaderOptions<T>,
-    private readonly deps: FeedReaderDeps,
+    private readonly options: FeedReaderOptions<T, R>,
+    private readonly deps: FeedReaderDeps<R>,
   ) {
     this.perDelivery = Math.max(1, options.perDelivery ?? 64);
     this.concurrency = Math.max(1, options.concurrency ?? 1);
@@ -173,7 +187,7 @@ export class FeedReader<T> {
     }
   }
 
-  private deliver(requests: FedRequest[]): void {
+  private deliver(requests: R[]): void {
     this.lastDeliveryAt = Date.now();
     const id = this.nextDelivery++;
     const settled = () => {

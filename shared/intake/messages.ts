@@ -7,6 +7,8 @@ import type { AcceptOrigin } from './acceptance';
 export interface MessageTarget {
   readonly accountId: string;
   readonly jid: string | null;
+  /** The received message the request replies to (quoted_message_id), quoted by its first part. */
+  readonly quotedId?: string | null;
 }
 
 /**
@@ -23,15 +25,26 @@ export function buildMessages(
   const parts: NewMessage[] = [];
   const base = { accountId: target.accountId, recipient: request.recipient, jid: target.jid };
   const firstId = newMessageId(now, randomBytes);
+  const quotedId = target.quotedId ?? null;
   // The text is stored once, in its own part; the feed keeps the rest of the request.
   const feed = origin ? JSON.stringify({ ...request, text: undefined, via: origin.via }) : null;
   if (request.text.length > 0) {
-    parts.push({ ...base, id: firstId, requestId: firstId, part: 'text', text: request.text, fileUrl: null, fileName: null, feed });
+    parts.push({ ...base, id: firstId, requestId: firstId, part: 'text', text: request.text, fileUrl: null, fileName: null, feed, quotedId });
   }
   if (request.file) {
     const id = parts.length === 0 ? firstId : newMessageId(now, randomBytes);
-    const fileFeed = parts.length === 0 ? feed : null;
-    parts.push({ ...base, id, requestId: firstId, part: 'file', text: null, fileUrl: 'url' in request.file ? request.file.url : null, fileName: request.file.name, feed: fileFeed });
+    const first = parts.length === 0;
+    parts.push({
+      ...base,
+      id,
+      requestId: firstId,
+      part: 'file',
+      text: null,
+      fileUrl: 'url' in request.file ? request.file.url : null,
+      fileName: request.file.name,
+      feed: first ? feed : null,
+      quotedId: first ? quotedId : null,
+    });
   }
   return parts;
 }

@@ -19,6 +19,7 @@ export interface MessageRow {
   created_at: number;
   updated_at: number;
   not_before: number;
+  quoted_id?: string | null;
 }
 
 export function toMessage(row: MessageRow): OutboxMessage {
@@ -39,5 +40,6 @@ export function toMessage(row: MessageRow): OutboxMessage {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     notBefore: row.not_before,
+    quotedId: row.quoted_id ?? null,
   };
 }

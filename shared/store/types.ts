@@ -90,6 +90,10 @@ export type StoreChange = (
   | { readonly kind: 'accounts' }
   /** Chats were added or renamed: read the directory again. */
   | { readonly kind: 'chats' }
+  /** Received messages were stored: triggers read the received feed. */
+  | { readonly kind: 'received' }
+  /** A flow asked to mark these received messages read: the account's owner does it. */
+  | { readonly kind: 'read'; readonly accountId: string; readonly ids: readonly string[] }
 ) & {
   /** The owner id of the workspace that made it, so that it skips its own. */
   readonly origin?: string;
@@ -147,6 +151,8 @@ export interface NewMessage {
    * request as JSON, without its text (the text part holds it). Null or absent for the rest.
    */
   readonly feed?: string | null;
+  /** The received message this part replies to in thread (its provider id), if any. */
+  readonly quotedId?: string | null;
 }
 
 export interface QuotaPolicy {
@@ -394,6 +400,8 @@ export interface InboundRecord {
   readonly body: string;
   /** What quoting it or marking it read needs (transport MessageReference), as JSON. */
   readonly reference: string;
+  /** The engine process whose connection received it (WorkspaceOptions.processTag), if it named one. */
+  readonly via?: string;
 }
 
 export interface StoredInbound extends InboundRecord {

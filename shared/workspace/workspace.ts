@@ -28,6 +28,7 @@ import { unavailable } from '../unavailable';
 import { newWebhookToken, WebhookSecret } from '../webhook/token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
 import { fillLinkToken, LinkPages } from '../linking/link-pages';
+import { ReceivedMessages, type ReceivedOptions } from './received-messages';
 
 export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
 export type { BaileysAccountsOptions } from '../transport/baileys/driver';
@@ -47,6 +48,13 @@ export interface WorkspaceOptions {
    * engine must not open a second socket for accounts the engine holds (WhatsApp allows one).
    */
   readonly connectAccounts?: boolean;
+  /** Received messages: how long they are kept. */
+  readonly received?: ReceivedOptions;
+  /**
+   * The engine process hosting this workspace, stable across its restarts (Node-RED's instance id): tags
+   * what its connections receive, so that on a shared store each process's trigger emits what it received.
+   */
+  readonly processTag?: string;
   /** The webhook token a new store starts with (examples document a fixed one); random when absent. */
   readonly initialToken?: string;
   readonly now?: () => number;
@@ -101,6 +109,8 @@ export class Workspace {
   private readonly remoteStates = new Map<string, { readonly state: AccountState | null; readonly detail: string | null }>();
   /** One-time link pages of this workspace's linking sessions (see link-pages.ts); in memory, like the sockets. */
   readonly linkPages: LinkPages;
+  /** Received messages: stored once each, handed to triggers, marked read, their media fetched. */
+  readonly received: ReceivedMessages;
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -140,8 +150,22 @@ export class Workspace {
       emitAccount: (connection) => this.madeAccountChange(connection),
       accountsChanged: () => this.journal.record({ kind: 'accounts' }),
       accountTaken: (connection) => this.journalAccount(connection),
+      received: (accountId, message) => this.received.take(accountId, message),
       reportError: (error) => this.reportError(error),
     });
+    this.received = new ReceivedMessages(
+      {
+        store,
+        directory,
+        runtime: () => this.runtime,
+        events: this.events,
+        journal: (change) => this.journal.record(change),
+        processTag: options.processTag,
+        now: this.now,
+        reportError: (error) => this.reportError(error),
+      },
+      options.received,
+    );
     this.intake = new Intake({
       store,
       directory,
@@ -196,6 +220,12 @@ export class Workspace {
         return;
       case 'chats':
         await this.directory.refresh();
+        return;
+      case 'received':
+        this.events.emit('received');
+        return;
+      case 'read':
+        await this.received.readAsked(change.accountId, change.ids);
         return;
     }
   }
@@ -311,7 +341,9 @@ export class Workspace {
    */
   async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput, origin?: AcceptOrigin): Promise<Result<Acceptance>> {
     if (this.closed) return fail(unavailable('This workspace is closing (a redeploy or a shutdown).'));
-    const prepared = this.intake.prepare(request, source, attached, origin);
+    const quoted = await this.intake.findQuoted(request);
+    if (!quoted.ok) return quoted.rejection.status === 503 ? fail(quoted.rejection) : this.refuse(quoted.rejection, source, request);
+    const prepared = this.intake.prepare(request, source, attached, origin, quoted.value);
     if (!prepared.ok) return this.refuse(prepared.rejection, source, request);
     const committed = await this.intake.commit(prepared.value);
     if (committed.kind === 'unrecorded') return fail(committed.rejection);
@@ -512,6 +544,8 @@ export class Workspace {
     await Promise.all([...this.readers].map((reader) => reader.stop().catch((error: unknown) => this.reportError(error))));
     this.readers.clear();
     await this.runtime.close();
+    // After the connections closed, so that what they received last is stored first.
+    await this.received.close().catch((error: unknown) => this.reportError(error));
     this.events.removeAllListeners();
     await this.journal.close();
     await this.store.close();

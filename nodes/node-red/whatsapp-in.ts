@@ -1,0 +1,98 @@
+import type { Node, NodeAPI } from 'node-red';
+import { parseReceivedTriggerSettings, type ReceivedItem, type Workspace } from '../../shared';
+import { InTransit } from './in-transit';
+import type { InNodeDef, WorkspaceConfigNode } from './types';
+import { processTagOf } from './webhook-route';
+
+/**
+ * The whatsapp-in node: one message per WhatsApp message that reaches the workspace's accounts
+ * (msg.payload in the shape the node's help documents, msg.media the bytes when asked for), read from
+ * the workspace's record so that what arrived during a redeploy or restart is emitted afterwards, once.
+ */
+export = function register(RED: NodeAPI): void {
+  function WhatsAppInNode(this: Node, def: InNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const config = RED.nodes.getNode(def.workspace) as WorkspaceConfigNode | null;
+    if (!config) {
+      this.status({ fill: 'red', shape: 'ring', text: 'no workspace chosen' });
+      return;
+    }
+    const settings = parseReceivedTriggerSettings(def as unknown as Record<string, unknown>);
+    if (!settings.ok) {
+      this.status({ fill: 'red', shape: 'ring', text: settings.rejection.message.slice(0, 60) });
+      this.error(settings.rejection.message);
+      return;
+    }
+    const { filter, markRead, downloadMedia, maxMediaBytes } = settings.value;
+    // On a shared store (several Node-RED instances run this flow) each emits what its own instance received.
+    const tag = processTagOf(RED);
+    const reader = config.sharedStore ? `node-red-in:${this.id}@${tag}` : `node-red-in:${this.id}`;
+    const stops: (() => unknown)[] = [];
+    let closed = false;
+
+    const messageOf = (item: ReceivedItem): Record<string, unknown> => ({ topic: item.message.type, payload: item.message });
+    const markReadOf = (workspace: Workspace, items: readonly ReceivedItem[]) =>
+      markRead ? workspace.received.markRead(items.filter((item) => !item.message.from_me).map((item) => item.stored)) : Promise.resolve();
+    const report = (error: unknown) => this.error(`WhatsApp in: ${String(error)}`);
+
+    /** Emits in order; with media asked for, each message waits for its bytes (the feed waits with it). */
+    const deliver = (workspace: Workspace, inTransit: InTransit, items: ReceivedItem[], after: number): Promise<void> | undefined => {
+      if (!downloadMedia) {
+        for (const item of items) this.send(messageOf(item));
+        inTransit.sent(after);
+        markReadOf(workspace, items).catch(report);
+        return undefined;
+      }
+      return (async () => {
+        for (const item of items) {
+          const msg = messageOf(item);
+          if (item.message.media) {
+            const media = await workspace.received.media(item.stored, maxMediaBytes);
+            if (media.ok) msg.media = media.data;
+            else msg.mediaError = media.reason;
+          }
+          this.send(msg);
+        }
+        inTransit.sent(after);
+        await markReadOf(workspace, items);
+      })().catch(report);
+    };
+
+    const start = async (workspace: Workspace) => {
+      const inTransit = new InTransit();
+      const follower = await workspace.received.follow({
+        reader,
+        filter,
+        ...(config.sharedStore ? { via: tag } : {}),
+        deliver: (items, after) => deliver(workspace, inTransit, items, after),
+      });
+      if (closed) return follower.stop();
+      this.status({ fill: 'green', shape: 'dot', text: 'listening' });
+      // A deploy stops the nodes this one sends to: hold emission until they run again, and emit again
+      // what was still on its way to them (Node-RED drops it).
+      const pause = () => follower.pause(inTransit.oldest());
+      const resume = () => follower.resume();
+      RED.events.on('flows:stopping', pause);
+      RED.events.on('flows:started', resume);
+      stops.push(
+        () => follower.stop(),
+        () => {
+          RED.events.off('flows:stopping', pause);
+          RED.events.off('flows:started', resume);
+        },
+      );
+    };
+    config.workspace.then(
+      (workspace) => (closed ? undefined : start(workspace)),
+      (error: unknown) => this.status({ fill: 'red', shape: 'ring', text: String(error instanceof Error ? error.message : error).slice(0, 60) }),
+    ).catch((error: unknown) => this.error(`WhatsApp in could not start: ${String(error)}`));
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      Promise.all(stops.reverse().map((stop) => Promise.resolve().then(stop)))
+        .catch((error: unknown) => this.error(String(error)))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('whatsapp-in', WhatsAppInNode);
+};
