@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../shared/model';
-import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../../shared/transport/types';
+import type { IncomingMessage, MessageReference, OutgoingMedia, PhoneLookup, SendOptions, StatusUpdate, Transport } from '../../shared/transport/types';
 
 export interface SentRecord {
   readonly messageId: string;
   readonly jid: string;
   readonly text?: string;
   readonly media?: OutgoingMedia;
+  /** The received message it replied to, when sent with one. */
+  readonly quoted?: MessageReference;
   readonly at: number;
 }
 
@@ -23,6 +25,10 @@ export class FakeTransport implements Transport {
   beforeSend: (messageId: string) => void = () => undefined;
   /** A provider that assigns its own ids (as the Cloud API does) answers each send with this id. */
   providerIdFor: ((messageId: string) => string) | undefined;
+  /** Received messages marked read, in order. */
+  readonly read: MessageReference[] = [];
+  /** The media bytes `downloadMedia` answers with. */
+  mediaBytes: Buffer = Buffer.from('media');
   private readonly events = new EventEmitter();
 
   isReady(): boolean {
@@ -38,16 +44,34 @@ export class FakeTransport implements Transport {
     return this.notOnWhatsApp.has(digits) ? { onWhatsApp: false } : { onWhatsApp: true, jid: `${digits}@s.whatsapp.net` };
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<string | void> {
+  async sendText(jid: string, text: string, messageId: string, options?: SendOptions): Promise<string | void> {
     this.beforeSend(messageId);
-    this.sent.push({ messageId, jid, text, at: performance.now() });
+    this.sent.push({ messageId, jid, text, ...(options?.quoted ? { quoted: options.quoted } : {}), at: performance.now() });
     return this.providerIdFor?.(messageId);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<string | void> {
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string, options?: SendOptions): Promise<string | void> {
     this.beforeSend(messageId);
-    this.sent.push({ messageId, jid, media, at: performance.now() });
+    this.sent.push({ messageId, jid, media, ...(options?.quoted ? { quoted: options.quoted } : {}), at: performance.now() });
     return this.providerIdFor?.(messageId);
+  }
+
+  /** A message reaching the account, as a transport reports it. */
+  receive(message: IncomingMessage): void {
+    this.events.emit('incoming', message);
+  }
+
+  onIncoming(listener: (message: IncomingMessage) => void): () => void {
+    this.events.on('incoming', listener);
+    return () => this.events.off('incoming', listener);
+  }
+
+  async markRead(messages: readonly MessageReference[]): Promise<void> {
+    this.read.push(...messages);
+  }
+
+  async downloadMedia(): Promise<Buffer> {
+    return this.mediaBytes;
   }
 
   emitStatus(update: StatusUpdate): void {
