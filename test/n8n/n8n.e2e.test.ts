@@ -6,7 +6,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { tempDir } from '../support/temp';
-import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/common/executions';
 import { harness, startImported, type N8nInstance } from './e2e-harness';
 import { credentials, dedicatedPortWorkflow, DRY_RUN_PHONE, PASS_WEBHOOK_ID, QUEUE_WEBHOOK_ID, QUOTA_TOKEN, QUOTA_WEBHOOK_ID, TOKEN, workflows } from './e2e-workflows';
 

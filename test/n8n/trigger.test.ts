@@ -2,7 +2,7 @@ import { resolveWebhookDescriptionField, webhookDescriptionIsNativelyResolvable,
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node';
-import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/WhatsAppTrigger/dedicated-port';
+import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/common/executions';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { workspaces } from '../../shared';
 import { throwawaySchema } from '../support/postgres';

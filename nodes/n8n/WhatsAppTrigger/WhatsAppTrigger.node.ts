@@ -26,7 +26,8 @@ import { CREDENTIAL_NAME, holdWorkspace, inQueueMode, refuseQueueMode, settingsF
 import { WindowBatcher } from './batcher';
 import { linkWebhook, properties, webhooks, type Emission, type TriggerMode } from './description';
 import { emitterFor, emitterKey, FOLLOWED_BY_FEED, registerEmitter } from './emitters';
-import { BATCH_LIMIT, CONCURRENT_EXECUTIONS, dedicatedHost, emitsFromFeed, executionEnd, feedKey } from './dedicated-port';
+import { BATCH_LIMIT, dedicatedHost, emitsFromFeed, feedKey } from './dedicated-port';
+import { CONCURRENT_EXECUTIONS, executionEnd } from '../common/executions';
 import { webhookCallFrom, writeAnswer } from './http';
 import { publishedWebhook } from './published-url';
 import { serveLinkPage } from './link-route';
