@@ -101,8 +101,6 @@ export const properties: INodeProperties[] = [
     displayOptions: { show: { operation: ['send'], input: ['fields'] } },
     default: {},
     options: [
-      { displayName: 'File URL', name: 'fileUrl', type: 'string', default: '', description: 'Public direct-download link of the file to attach (2 MB at most)' },
-      { displayName: 'File Name', name: 'fileName', type: 'string', default: '', description: 'The attachment\'s name (required with File URL)' },
       {
         displayName: 'Attachment Binary Property',
         name: 'binaryPropertyName',
@@ -110,6 +108,16 @@ export const properties: INodeProperties[] = [
         default: '',
         placeholder: 'data',
         description: 'Name of the input binary property to send as the file, instead of a File URL (2 MB at most)',
+      },
+      { displayName: 'File Name', name: 'fileName', type: 'string', default: '', description: 'The attachment\'s name (required with File URL)' },
+      { displayName: 'File URL', name: 'fileUrl', type: 'string', default: '', description: 'Public direct-download link of the file to attach (2 MB at most)' },
+      {
+        displayName: 'Quoted Message ID',
+        name: 'quotedMessageId',
+        type: 'string',
+        default: '',
+        placeholder: '3A5F1C0D2B7E9F4C8A6D',
+        description: 'Reply in thread to this received message: the ID the WhatsApp Trigger gave it. The reply goes out from the account that received it.',
       },
       {
         displayName: 'Send From Account Phone',

@@ -55,6 +55,7 @@ export function sendPayload(context: OperationContext): Record<string, unknown> 
   if (extra.fileUrl) payload.file_url = extra.fileUrl;
   if (extra.fileName) payload.file_name = extra.fileName;
   if (extra.accountPhone) payload.whatsapp_account_phone = extra.accountPhone;
+  if (extra.quotedMessageId) payload.quoted_message_id = extra.quotedMessageId;
   return payload;
 }
 
