@@ -111,13 +111,19 @@ export function triggerContext(
       if (holdExecutions) running.push(() => done.resolve(undefined));
       else setImmediate(() => done.resolve(undefined));
     },
-    logger: { info: (message: string) => logged.push(message), debug: () => undefined, warn: () => undefined, error: () => undefined },
+    logger: { info: (message: string) => logged.push(message), debug: () => undefined, warn: () => undefined, error: (message: string) => logged.push(message) },
     helpers: {
       createDeferredPromise: () => {
         const deferred: { promise?: Promise<unknown>; resolve?: (value: unknown) => void; reject?: (error: Error) => void } = {};
         deferred.promise = new Promise((resolve, reject) => Object.assign(deferred, { resolve, reject }));
         return deferred;
       },
+      prepareBinaryData: async (data: Buffer, fileName: string, mimeType: string) => ({
+        data: data.toString('base64'),
+        fileName,
+        mimeType,
+        fileSize: String(data.length),
+      }),
     },
   };
   return { context: context as unknown as ITriggerFunctions, emitted, finish: () => running.shift()?.(), logged };

@@ -5,6 +5,8 @@ import { WhatsApp } from '../../nodes/n8n/WhatsApp/WhatsApp.node';
 import { releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { LinkHandle, Workspace, workspaces } from '../../shared';
 import { throwawaySchema, type ThrowawaySchema } from '../support/postgres';
+import { QUOTED_MESSAGE_UNKNOWN } from '../../shared/contract/messages';
+import { incomingText } from '../support/incoming';
 import { eventually, executeContext, testCredential, TOKEN } from './helpers';
 
 const node = new WhatsApp();
@@ -71,6 +73,19 @@ describe('Send Message', () => {
     await eventually(async () => (await inWorkspace((workspace) => workspace.store.dryRun.list())).some((record) => record.id === id));
     const [record] = await inWorkspace((workspace) => workspace.store.dryRun.list());
     expect(record).toMatchObject({ kind: 'image', mimetype: 'image/png', fileName: 'chart.png', bytes: png.length });
+  });
+
+  it('replies in thread to a received message by Quoted Message ID, and refuses an id no message has', async () => {
+    const received = incomingText({ text: 'question' });
+    const chatId = await inWorkspace(async (workspace) => {
+      workspace.received.take('dry-run-15105566777', received);
+      await workspace.received.settled();
+      return (await workspace.store.inbound.find(received.id))!;
+    }).then((stored) => (JSON.parse(stored.body) as { chat_id: string }).chat_id);
+    const reply = { ...sendFields, recipientField: 'chat_id', recipient: chatId, text: 'answer' };
+    const [item] = await run({ ...reply, additionalFields: { quotedMessageId: received.id } });
+    expect(item!.json).toMatchObject({ recipient: { field: 'chat_id' }, request: { quotedMessageId: received.id } });
+    await expect(run({ ...reply, additionalFields: { quotedMessageId: '3A0000NOSUCHMESSAGE' } })).rejects.toThrow(QUOTED_MESSAGE_UNKNOWN);
   });
 
   it('refuses a binary property the input item does not have', async () => {
