@@ -2,7 +2,9 @@ import type { ICredentialDataDecryptedObject, IDataObject, INodeExecutionData, I
 import { WhatsAppMessageTrigger, readerKey } from '../../nodes/n8n/WhatsAppMessageTrigger/WhatsAppMessageTrigger.node';
 import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/common/executions';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
-import { sendFromFlow, workspaces, type Workspace } from '../../shared';
+import { sendFromFlow, Workspace, workspaces } from '../../shared';
+import { PostgresStore } from '../../shared/store/postgres';
+import { throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import type { IncomingMessage } from '../../shared/transport/types';
 import { incomingText } from '../support/incoming';
 import { eventually, testCredential, triggerContext } from './helpers';
@@ -232,29 +234,75 @@ describe('trigger(): media', () => {
   });
 });
 
-describe('trigger(): status changes and account states', () => {
-  it('emits a sent message\'s status changes and an account\'s state, each as one item with its event', async () => {
-    const { emitted } = await start({ events: ['status', 'account'] });
+describe('trigger(): status changes', () => {
+  it("emits a sent message's status changes as items with event \"status\", and only the events chosen", async () => {
+    const { emitted } = await start({ events: ['status'] });
     const sent = await inWorkspace((workspace) => sendFromFlow(workspace, { action: 'send', phone: '+14151231234', text: 'hi' }, 'test'));
     if (!sent.ok) throw new Error(sent.rejection.message);
     await eventually(() => emitted.some((data) => data[0]![0]!.json.status === 'delivered'));
-    const statuses = emitted.map((data) => data[0]![0]!.json).filter((json) => json.event === 'status');
+    const statuses = emitted.map((data) => data[0]![0]!.json);
     expect(statuses.map((json) => json.status)).toEqual(['sent', 'delivered']);
-    expect(statuses[0]).toMatchObject({ event: 'status', message_id: sent.value.payload.message_id, account_id: ACCOUNT, reason: null });
+    expect(statuses[0]).toEqual({
+      event: 'status',
+      message_id: sent.value.payload.message_id,
+      request_message_id: sent.value.payload.message_id,
+      account_id: ACCOUNT,
+      status: 'sent',
+      reason: null,
+      at: expect.any(String),
+    });
+    // No received message is emitted: Message Received was not chosen.
+    await receive(incomingText());
+    await settle();
+    expect(emitted).toHaveLength(2);
+  });
+});
 
-    await inWorkspace((workspace) => workspace.addDryRunAccount('+15105560000'));
-    await eventually(() => emitted.some((data) => data[0]![0]!.json.event === 'account'));
-    expect(emitted.map((data) => data[0]![0]!.json).find((json) => json.event === 'account')).toMatchObject({
+describe('trigger(): n8n queue mode on PostgreSQL, the main holding no WhatsApp connection', () => {
+  let schema: ThrowawaySchema;
+  let worker: Workspace | undefined;
+  beforeEach(() => {
+    schema = throwawaySchema();
+    process.env.EXECUTIONS_MODE = 'queue';
+    // As on an n8n main that leaves the sockets to its workers.
+    process.env.WAHOOK_OWN_ACCOUNTS = 'false';
+  });
+  afterEach(async () => {
+    delete process.env.EXECUTIONS_MODE;
+    delete process.env.WAHOOK_OWN_ACCOUNTS;
+    for (const response of active.splice(0)) await response.closeFunction?.();
+    await releaseIdleWorkspaces();
+    await worker?.close();
+    worker = undefined;
+    await schema.drop();
+  });
+
+  it('emits what the process holding the account received, through the store, and that process\'s account states', async () => {
+    store.credential = { ...store.credential, storeKind: 'postgres', pgHost: '127.0.0.1', pgPort: 5432, pgDatabase: 'test', pgUser: 'postgres', pgPassword: '', pgSsl: 'off', pgSchema: schema.name };
+    const { emitted } = await start({ events: ['message', 'account'] });
+    // Another process (an n8n worker) on the same schema holds the dry-run account and receives.
+    const opened = await Workspace.open({ store: new PostgresStore(schema.options()), pacing: { gap: { minMs: 1, maxMs: 2 } } });
+    worker = opened;
+    await opened.addDryRunAccount('15105566777');
+    await opened.addDryRunAccount('15105560000');
+    const messages = [incomingText({ text: 'one' }), incomingText({ text: 'two' })];
+    for (const message of messages) opened.received.take(ACCOUNT, message);
+    await opened.received.settled();
+
+    const received = () => emitted.map((data) => data[0]![0]!.json).filter((json) => json.event === 'message');
+    await eventually(() => received().length === 2, 8000);
+    expect(received().map((json) => json.id)).toEqual(messages.map((message) => message.id));
+    await eventually(() => emitted.some((data) => data[0]![0]!.json.account_id === 'dry-run-15105560000'), 8000);
+    expect(emitted.map((data) => data[0]![0]!.json).find((json) => json.account_id === 'dry-run-15105560000')).toEqual({
       event: 'account',
       account_id: 'dry-run-15105560000',
       phone: '15105560000',
       state: 'open',
+      detail: null,
     });
-    // Only the events chosen: no received message is emitted.
-    await receive(incomingText());
     await settle();
-    expect(emitted.every((data) => data[0]![0]!.json.event !== 'message')).toBe(true);
-  });
+    expect(received()).toHaveLength(2);
+  }, 20_000);
 });
 
 describe('trigger(): a test in the editor (manual mode)', () => {
@@ -265,9 +313,11 @@ describe('trigger(): a test in the editor (manual mode)', () => {
     const emitted: INodeExecutionData[][][] = [];
     const context = Object.assign(Object.create(fake.context) as ITriggerFunctions, {
       getMode: () => 'manual',
-      emit: (data: INodeExecutionData[][]) => {
+      emit: (data: INodeExecutionData[][], _response?: unknown, done?: { resolve: (run: undefined) => void }) => {
         if (!replaced) throw new Error('Overwrite TriggerContext.emit function');
         emitted.push(data);
+        // n8n ends a test's execution once it ran (workflowExecuteAfter).
+        if (done) setImmediate(() => done.resolve(undefined));
       },
     });
     return { context, emitted, replace: () => (replaced = true) };
@@ -293,10 +343,22 @@ describe('trigger(): a test in the editor (manual mode)', () => {
     expect(test.emitted[0]![0]![0]!.json).toMatchObject({ id: fresh.id, text: 'sent during the test' });
     await stop(response);
 
-    // Activated again: the active workflow's reader emits both, from where it stopped.
+    // A second test, after a message arrived between the two: not shown either.
+    const between = incomingText({ text: 'between the tests' });
+    await receive(between);
+    const second = manualContext();
+    const secondResponse = await node.trigger.call(second.context);
+    active.push(secondResponse);
+    second.replace();
+    await secondResponse.manualTriggerFunction!();
+    await settle();
+    expect(second.emitted).toEqual([]);
+    await stop(secondResponse);
+
+    // Activated again: the active workflow's reader emits all three, from where it stopped.
     const again = await start();
-    await eventually(() => again.emitted.length === 2);
-    expect(again.ids()).toEqual([waiting.id, fresh.id]);
+    await eventually(() => again.emitted.length === 3);
+    expect(again.ids()).toEqual([waiting.id, fresh.id, between.id]);
     expect(readerKey('wf-1', { name: 'x' }, true)).not.toBe(readerKey('wf-1', { name: 'x' }));
   });
 });
