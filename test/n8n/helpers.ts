@@ -101,7 +101,12 @@ export function triggerContext(
   const params: IDataObject = { mode: 'queue', emission: 'each', batchWindowSeconds: 5, emitStatus: true, ...parameters };
   const context = {
     getCredentials: async () => credential,
-    getNodeParameter: (name: string, fallback?: unknown) => (name in params ? params[name] : fallback),
+    // As n8n: a parameter the node does not have (hidden by its display options) needs a fallback.
+    getNodeParameter: (name: string, fallback?: unknown) => {
+      if (name in params) return params[name];
+      if (fallback === undefined) throw new Error(`Could not get parameter "${name}"`);
+      return fallback;
+    },
     getMode: () => 'trigger',
     getWorkflow: () => ({ id: 'wf-1', name: 'test', active: true }),
     getNode: () => ({ name: 'WhatsApp Inbound Webhook Trigger', type: 'CUSTOM.whatsAppTrigger', typeVersion: 1, parameters: {} }),

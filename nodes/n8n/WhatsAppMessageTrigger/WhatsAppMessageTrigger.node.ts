@@ -64,7 +64,8 @@ export class WhatsAppMessageTrigger implements INodeType {
       ...(this.getNodeParameter('filters', {}) as IDataObject),
       markRead: this.getNodeParameter('markRead', false),
       downloadMedia: this.getNodeParameter('downloadMedia', false),
-      maxMediaMB: this.getNodeParameter('maxMediaMB', undefined),
+      // Hidden (so absent) unless Download Media is on; blank means the default limit.
+      maxMediaMB: this.getNodeParameter('maxMediaMB', ''),
     });
     if (!parsed.ok) throw new NodeOperationError(this.getNode(), parsed.rejection.message);
     let lease: Awaited<ReturnType<typeof holdWorkspace>>;
