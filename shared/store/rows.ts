@@ -139,6 +139,7 @@ export interface InboundRow {
   received_at: number;
   body: string;
   reference: string;
+  via: string | null;
 }
 
 export function toInbound(row: InboundRow): StoredInbound {
@@ -151,5 +152,6 @@ export function toInbound(row: InboundRow): StoredInbound {
     receivedAt: row.received_at,
     body: row.body,
     reference: row.reference,
+    ...(row.via === null ? {} : { via: row.via }),
   };
 }

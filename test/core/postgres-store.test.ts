@@ -236,7 +236,9 @@ describe('PostgresStore query plans', () => {
     const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
       const [text, values] = args as [string | QueryConfig, unknown[] | undefined];
       const sql = typeof text === 'string' ? text : text.text;
-      if (/\.messages\b/.test(sql) && !/^\s*(INSERT|CREATE)/i.test(sql)) statements.set(sql, values ?? []);
+      // Migrations (DDL, which may open with a comment) and inserts are not reads.
+      const statement = sql.replace(/^(\s*--[^\n]*\n)+/, '');
+      if (/\.messages\b/.test(sql) && !/^\s*(INSERT|CREATE|ALTER)/i.test(statement)) statements.set(sql, values ?? []);
       return (query as (...rest: unknown[]) => unknown).apply(this, args);
     } as never);
     try {

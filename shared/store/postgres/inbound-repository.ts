@@ -29,10 +29,10 @@ export class PostgresInboundRepository implements InboundRepository {
     // the order given (WITH ORDINALITY … ORDER BY), so seqs increase in that order; one already stored (by
     // an earlier record, or by another process at this instant) inserts nothing and returns no row.
     this.insertMany = `WITH held AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::int, $2::int))
-       INSERT INTO ${s}.inbound_messages (account_id, id, chat_jid, at, received_at, body, reference)
-       SELECT m.account_id, m.id, m.chat_jid, m.at, $9::bigint, m.body, m.reference
-       FROM held, unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[])
-         WITH ORDINALITY AS m(account_id, id, chat_jid, at, body, reference, ord)
+       INSERT INTO ${s}.inbound_messages (account_id, id, chat_jid, at, received_at, body, reference, via)
+       SELECT m.account_id, m.id, m.chat_jid, m.at, $9::bigint, m.body, m.reference, m.via
+       FROM held, unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $10::text[])
+         WITH ORDINALITY AS m(account_id, id, chat_jid, at, body, reference, via, ord)
        ORDER BY m.ord
        ON CONFLICT (account_id, id) DO NOTHING
        RETURNING *`;
@@ -59,6 +59,7 @@ export class PostgresInboundRepository implements InboundRepository {
       unique.map((entry) => entry.body),
       unique.map((entry) => entry.reference),
       now,
+      unique.map((entry) => entry.via ?? null),
     ]);
     // RETURNING promises no order: seq order is the order given.
     return rows.sort((a, b) => a.seq - b.seq).map(toInbound);

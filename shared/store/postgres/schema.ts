@@ -208,8 +208,12 @@ export const MIGRATIONS = (s: string): readonly string[] => [
     received_at bigint NOT NULL,
     body text NOT NULL,
     reference text NOT NULL,
+    -- The engine process whose connection received it (WorkspaceOptions.processTag), if it named one.
+    via text,
     UNIQUE (account_id, id)
   );
+  -- A reply in thread: the received message it quotes (quoted_message_id).
+  ALTER TABLE ${s}.messages ADD COLUMN quoted_id text;
   CREATE INDEX inbound_messages_id ON ${s}.inbound_messages (id);
   CREATE INDEX inbound_messages_received ON ${s}.inbound_messages (received_at);
   `,

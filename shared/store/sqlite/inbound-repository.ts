@@ -22,7 +22,7 @@ export class SqliteInboundRepository implements InboundRepository {
   constructor(private readonly db: DatabaseSync) {
     // A message already stored (an earlier call, or earlier in the same batch) inserts nothing and returns no row.
     this.insert = db.prepare(
-      `INSERT INTO inbound_messages (account_id, id, chat_jid, at, received_at, body, reference) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO inbound_messages (account_id, id, chat_jid, at, received_at, body, reference, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id, id) DO NOTHING
        RETURNING *`,
     );
@@ -39,7 +39,7 @@ export class SqliteInboundRepository implements InboundRepository {
     return inTransaction(this.db, () => {
       const stored: StoredInbound[] = [];
       for (const entry of entries) {
-        const row = this.insert.get(entry.accountId, entry.id, entry.chatJid, entry.at, now, entry.body, entry.reference) as InboundRow | undefined;
+        const row = this.insert.get(entry.accountId, entry.id, entry.chatJid, entry.at, now, entry.body, entry.reference, entry.via ?? null) as InboundRow | undefined;
         if (row) stored.push(toInbound(row));
       }
       return stored;

@@ -206,8 +206,12 @@ export const MIGRATIONS: readonly string[] = [
     received_at INTEGER NOT NULL,
     body TEXT NOT NULL,
     reference TEXT NOT NULL,
+    -- The engine process whose connection received it (WorkspaceOptions.processTag), if it named one.
+    via TEXT,
     UNIQUE (account_id, id)
   );
+  -- A reply in thread: the received message it quotes (quoted_message_id).
+  ALTER TABLE messages ADD COLUMN quoted_id TEXT;
   CREATE INDEX inbound_messages_id ON inbound_messages (id);
   CREATE INDEX inbound_messages_received ON inbound_messages (received_at);
   `,
