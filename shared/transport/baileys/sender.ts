@@ -65,6 +65,7 @@ export class Sender {
 
   private async send(socket: BaileysSocket, jid: string, content: OutgoingContent, messageId: string): Promise<void> {
     if (!SENDABLE_JID.test(jid)) throw new TransportError('permanent', `${jid} is not a WhatsApp address this account can send to.`);
+    this.deps.sent.starting(messageId);
     try {
       const sent = await this.deps.call(socket.sendMessage(jid, content, { messageId }), 'sending the message');
       if (sent?.message) this.deps.sent.remember(messageId, sent.message);
