@@ -6,6 +6,7 @@ const os = require('node:os');
 const core = require('./core');
 const nodeRed = require('./node-red');
 const n8n = require('./n8n');
+const inbound = require('./inbound');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -14,6 +15,7 @@ const BENCHMARKS = {
   'queue-with-history': core.queueWithHistory,
   'chat-name-lookup': core.chatNameLookup,
   pacing: core.pacingAccuracy,
+  inbound: inbound.inboundThroughput,
   'node-red': nodeRed.nodeRedThroughput,
   n8n: n8n.n8nThroughput,
 };

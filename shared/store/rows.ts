@@ -1,6 +1,6 @@
 import type { Account, AccountKind, Attempt, Chat } from '../model';
 import type { PublishedWebhook } from '../webhook/urls';
-import type { DryRunRecord } from './types';
+import type { DryRunRecord, StoredInbound } from './types';
 
 /**
  * The rows both stores keep (same columns in SQLite and PostgreSQL), and the values they are read as.
@@ -127,5 +127,31 @@ export function toWebhookUrl(row: WebhookUrlRow): PublishedWebhook & { readonly 
     dedicatedUrlTemplate: row.dedicated_url_template,
     linkUrlTemplate: row.link_url_template,
     publishedAt: row.published_at,
+  };
+}
+
+export interface InboundRow {
+  seq: number;
+  account_id: string;
+  id: string;
+  chat_jid: string;
+  at: number;
+  received_at: number;
+  body: string;
+  reference: string;
+  via: string | null;
+}
+
+export function toInbound(row: InboundRow): StoredInbound {
+  return {
+    seq: row.seq,
+    accountId: row.account_id,
+    id: row.id,
+    chatJid: row.chat_jid,
+    at: row.at,
+    receivedAt: row.received_at,
+    body: row.body,
+    reference: row.reference,
+    ...(row.via === null ? {} : { via: row.via }),
   };
 }

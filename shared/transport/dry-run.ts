@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AccountState } from '../model';
 import type { DryRunRepository } from '../store/types';
 import type { TransportDriver } from './driver';
-import type { OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from './types';
+import type { OutgoingMedia, PhoneLookup, SendOptions, StatusUpdate, Transport } from './types';
 
 /**
  * Numbers ending in this suffix are "not on WhatsApp" for a dry-run account, so a flow's failure path
@@ -35,12 +35,13 @@ export class DryRunTransport implements Transport {
       : { onWhatsApp: true, jid: `${digits}@s.whatsapp.net` };
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<void> {
+  // A reply's quote changes nothing in what a dry-run account records.
+  async sendText(jid: string, text: string, messageId: string, _options?: SendOptions): Promise<void> {
     await this.log.record({ id: messageId, accountId: this.accountId, jid, kind: 'text', text, fileName: null, mimetype: null, bytes: null, at: this.now() });
     this.deliver(messageId);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string, _options?: SendOptions): Promise<void> {
     await this.log.record({
       id: messageId,
       accountId: this.accountId,

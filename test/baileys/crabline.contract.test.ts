@@ -2,7 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AccountState } from '../../shared/model';
 import { SqliteStore } from '../../shared/store/sqlite';
+import { makeBaileysSocket, type WAMessage } from '../../shared/transport/baileys/baileys-module';
 import { BaileysConnection } from '../../shared/transport/baileys/connection';
+import type { IncomingMessage, MessageReference } from '../../shared/transport/types';
 import { handleWebhookCall } from '../../shared/webhook/webhook';
 import { Workspace } from '../../shared/workspace/workspace';
 import { until } from '../support/fake-transport';
@@ -102,7 +104,7 @@ describe('Baileys against crabline (contract)', () => {
     });
 
     // 3. An inbound message lands in the chat directory, named by the sender's push name.
-    expect(await crabline.inject({ from: PEER, text: 'hi back', pushName: 'Alice Crab' })).toBe('delivered');
+    expect((await crabline.inject({ from: PEER, text: 'hi back', pushName: 'Alice Crab' })).delivery).toBe('delivered');
     await until(() => first.directory.findByJid(ACCOUNT.id, PEER)?.name === 'Alice Crab', 10_000);
     const chatId = first.directory.findByJid(ACCOUNT.id, PEER)!.chatId;
     await first.close();
@@ -134,6 +136,129 @@ describe('Baileys against crabline (contract)', () => {
     expect(states).toEqual(['open']);
     await second.close();
     expect(errors).toEqual([]);
+  });
+});
+
+describe('Received messages through real Baileys against crabline (contract)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let crabline: Crabline;
+  let store: SqliteStore;
+  let connection: BaileysConnection;
+  const heard: IncomingMessage[] = [];
+  /** What real Baileys' sendMessage built and relayed (crabline records only the text). */
+  const relayed: WAMessage[] = [];
+  const errors: unknown[] = [];
+
+  beforeEach(async () => {
+    dir = tempDir('wahook-crabline-in-');
+    crabline = await Crabline.start(join(dir.path, 'crabline.jsonl'), SELF);
+    store = new SqliteStore({ path: join(dir.path, 'store.sqlite') });
+    await primeLinkedAuth(store, ACCOUNT.id, { id: SELF, name: 'Crab Phone' });
+    heard.length = 0;
+    relayed.length = 0;
+    errors.length = 0;
+    connection = new BaileysConnection(
+      { waWebSocketUrl: crabline.webSocketUrl, ...FAST },
+      {
+        accountId: ACCOUNT.id,
+        phone: null,
+        auth: store.auth,
+        directory: new MemoryDirectory(),
+        messageText: async () => undefined,
+        onError: (error) => errors.push(error),
+        makeSocket: (options) => {
+          const socket = makeBaileysSocket(options);
+          const send = socket.sendMessage.bind(socket);
+          socket.sendMessage = async (...args) => {
+            const sent = await send(...args);
+            if (sent) relayed.push(sent);
+            return sent;
+          };
+          return socket;
+        },
+      },
+    );
+    connection.onIncoming((message) => heard.push(message));
+    await connection.start();
+    await until(() => connection.state === 'open', 10_000);
+  });
+  afterEach(async () => {
+    await connection.close();
+    await store.close();
+    await crabline.close();
+    dir.cleanup();
+    expect(errors).toEqual([]);
+  });
+
+  /** A received message as the store gives it back for a reply: raw through JSON. */
+  const reference = (incoming: IncomingMessage): MessageReference => ({
+    id: incoming.id,
+    chatJid: incoming.chatJid,
+    senderJid: incoming.sender.jid,
+    fromMe: incoming.fromMe,
+    raw: JSON.parse(JSON.stringify(incoming.raw)) as unknown,
+  });
+
+  it('an injected text reaches onIncoming normalised; a reply quoting it goes out as a quote, and crabline decrypts it', async () => {
+    const injected = await crabline.inject({ from: PEER, text: 'is the shop open?', pushName: 'Alice Crab' });
+    expect(injected.delivery).toBe('delivered');
+    await until(() => heard.length === 1, 10_000);
+    const { raw: _raw, ...incoming } = heard[0]!;
+    expect(incoming).toEqual({
+      id: injected.id,
+      chatJid: PEER,
+      isGroup: false,
+      sender: { jid: PEER, phone: '15551234567', lid: null, pushName: 'Alice Crab' },
+      fromMe: false,
+      at: injected.sentAt * 1000,
+      kind: 'text',
+      text: 'is the shop open?',
+      quoted: null,
+      mentions: [],
+      media: null,
+      reaction: null,
+      targetId: null,
+      location: null,
+      contacts: null,
+      poll: null,
+    });
+
+    await connection.sendText(PEER, 'yes, until 6', '3EB0C0FFEE000000000000', { quoted: reference(heard[0]!) });
+    await until(() => crabline.accepted().some((message) => message.key.id === '3EB0C0FFEE000000000000'), 10_000);
+    // crabline decrypted the reply and keeps its text (as `conversation`, whatever the message type).
+    expect(crabline.accepted()).toEqual([
+      expect.objectContaining({ key: { fromMe: true, id: '3EB0C0FFEE000000000000', remoteJid: PEER }, message: { conversation: 'yes, until 6' } }),
+    ]);
+    // What Baileys encrypted and relayed: an extended text whose contextInfo quotes the injected message.
+    expect(relayed.map((message) => [message.key.id, message.message?.extendedTextMessage?.text])).toEqual([['3EB0C0FFEE000000000000', 'yes, until 6']]);
+    expect(relayed[0]!.message!.extendedTextMessage!.contextInfo).toMatchObject({
+      stanzaId: injected.id,
+      participant: PEER,
+      quotedMessage: { conversation: 'is the shop open?' },
+    });
+  });
+
+  it('an injected voice note: kind voice with its media facts, and downloadMedia gives back its bytes', async () => {
+    const bytes = Buffer.from('OggS not really opus, but bytes all the same');
+    const injected = await crabline.inject({ from: PEER, pushName: 'Alice Crab', audio: { bytes, mimetype: 'audio/ogg; codecs=opus', ptt: true } });
+    await until(() => heard.length === 1, 10_000);
+    expect(heard[0]).toMatchObject({
+      id: injected.id,
+      kind: 'voice',
+      text: null,
+      media: { mimetype: 'audio/ogg; codecs=opus', size: bytes.length, fileName: null, seconds: null },
+    });
+    expect(await connection.downloadMedia(reference(heard[0]!).raw)).toEqual(bytes);
+  });
+
+  it('markRead sends WhatsApp a read receipt for the message', async () => {
+    const injected = await crabline.inject({ from: PEER, text: 'read me', pushName: 'Alice Crab' });
+    await until(() => heard.length === 1, 10_000);
+    const readReceipts = () => crabline.nodes().filter((node) => node.tag === 'receipt' && node.attrs.type === 'read');
+    expect(readReceipts()).toEqual([]);
+    await connection.markRead([reference(heard[0]!)]);
+    await until(() => readReceipts().length === 1, 10_000);
+    expect(readReceipts()[0]!.attrs).toMatchObject({ id: injected.id, to: PEER, type: 'read' });
   });
 });
 

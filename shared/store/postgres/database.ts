@@ -116,7 +116,12 @@ export class PgDatabase implements Queryable {
    * same lock run one after another, so a ledger read stays true until the commit.
    */
   async lock(tx: Transaction, purpose: keyof typeof LOCK_PURPOSE): Promise<void> {
-    await tx.run('SELECT pg_advisory_xact_lock($1::int, $2::int)', [this.lockKey, LOCK_PURPOSE[purpose]]);
+    await tx.run('SELECT pg_advisory_xact_lock($1::int, $2::int)', this.lockKeys(purpose));
+  }
+
+  /** The two keys of the schema's advisory lock for `purpose`, for a statement that takes it itself. */
+  lockKeys(purpose: keyof typeof LOCK_PURPOSE): [number, number] {
+    return [this.lockKey, LOCK_PURPOSE[purpose]];
   }
 
   private async transactionNow<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { PostgresChatRepository } from './chat-repository';
 import { PgDatabase, type PostgresOptions } from './database';
 import { PostgresDryRunRepository } from './dry-run-repository';
 import { PostgresFeedRepository } from './feed-repository';
+import { PostgresInboundRepository } from './inbound-repository';
 import { PostgresOutboxRepository } from './outbox-repository';
 import { PostgresOwnershipRepository } from './ownership-repository';
 import { PostgresQuotaRepository } from './quota-repository';
@@ -41,6 +42,7 @@ export class PostgresStore implements WorkspaceStore {
   readonly ownership: PostgresOwnershipRepository;
   readonly changes: PostgresChangeRepository;
   readonly linkPages: PostgresLinkPageRepository;
+  readonly inbound: PostgresInboundRepository;
   /** The schema this store's tables live in. */
   readonly schema: string;
   private readonly db: PgDatabase;
@@ -62,6 +64,7 @@ export class PostgresStore implements WorkspaceStore {
     this.ownership = new PostgresOwnershipRepository(this.db);
     this.changes = new PostgresChangeRepository(this.db);
     this.linkPages = new PostgresLinkPageRepository(this.db);
+    this.inbound = new PostgresInboundRepository(this.db);
     this.intake = new AcceptBatcher(this.db, this.outbox, this.attempts, this.quota);
   }
 

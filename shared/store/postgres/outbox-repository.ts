@@ -55,13 +55,13 @@ export class PostgresOutboxRepository implements OutboxRepository {
     // One statement for every message of an accept commit, in the order given (WITH ORDINALITY … ORDER BY):
     // under the ledger lock that is also seq order, with a request's parts consecutive.
     this.insertMany = `INSERT INTO ${s}.messages (id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
-         file_url, file_name, status, created_at, updated_at, not_before, period_key, feed)
+         file_url, file_name, status, created_at, updated_at, not_before, period_key, feed, quoted_id)
        SELECT id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
-         file_url, file_name, 'queued', created_at, created_at, created_at, period_key, feed
+         file_url, file_name, 'queued', created_at, created_at, created_at, period_key, feed, quoted_id
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                   $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[])
+                   $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[])
          WITH ORDINALITY AS m(id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
-                              file_url, file_name, created_at, period_key, feed, ord)
+                              file_url, file_name, created_at, period_key, feed, quoted_id, ord)
        ORDER BY ord`;
     this.insertAttachment = `INSERT INTO ${s}.attachments (message_id, data, mimetype) VALUES ($1, $2, $3)`;
     this.selectAttachment = `SELECT message_id, data, mimetype FROM ${s}.attachments WHERE message_id = $1`;
@@ -159,6 +159,7 @@ export class PostgresOutboxRepository implements OutboxRepository {
       column(({ now }) => now),
       column(({ periodKey }) => periodKey),
       column(({ message }) => message.feed ?? null),
+      column(({ message }) => message.quotedId ?? null),
     ]);
   }
 

@@ -55,6 +55,8 @@ export const LOCK_PURPOSE = {
   ledger: 2,
   /** The change feed's seq order. */
   changes: 3,
+  /** The received messages' seq order. */
+  inbound: 4,
 } as const;
 
 /** The first advisory lock key of a schema: locks of two workspaces in one database never meet. */

@@ -195,4 +195,26 @@ export const MIGRATIONS = (s: string): readonly string[] => [
     forget_at bigint NOT NULL
   );
   `,
+  `
+  -- Received messages (InboundRepository), kept for a retention window: the durable feed the engines'
+  -- triggers read by seq, and what a reply's quoted_message_id names. Inserted only under the inbound
+  -- lock (inbound-repository.ts), so seqs are handed out in commit order.
+  CREATE TABLE ${s}.inbound_messages (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id text NOT NULL,
+    id text NOT NULL,
+    chat_jid text NOT NULL,
+    at bigint NOT NULL,
+    received_at bigint NOT NULL,
+    body text NOT NULL,
+    reference text NOT NULL,
+    -- The engine process whose connection received it (WorkspaceOptions.processTag), if it named one.
+    via text,
+    UNIQUE (account_id, id)
+  );
+  -- A reply in thread: the received message it quotes (quoted_message_id).
+  ALTER TABLE ${s}.messages ADD COLUMN quoted_id text;
+  CREATE INDEX inbound_messages_id ON ${s}.inbound_messages (id);
+  CREATE INDEX inbound_messages_received ON ${s}.inbound_messages (received_at);
+  `,
 ];

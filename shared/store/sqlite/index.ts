@@ -8,6 +8,7 @@ import { SqliteChangeRepository } from './change-repository';
 import { SqliteChatRepository } from './chat-repository';
 import { SqliteDryRunRepository } from './dry-run-repository';
 import { SqliteFeedRepository } from './feed-repository';
+import { SqliteInboundRepository } from './inbound-repository';
 import { IntakeJournal, type AcceptedRequest } from './intake';
 import { SqliteOutboxRepository } from './outbox-repository';
 import { SqliteOwnershipRepository } from './ownership-repository';
@@ -34,6 +35,7 @@ export class SqliteStore implements WorkspaceStore {
   readonly changes: SqliteChangeRepository;
   /** In memory: one process uses the file, and its linking sessions live in memory too. */
   readonly linkPages = new MemoryLinkPageRepository();
+  readonly inbound: SqliteInboundRepository;
   private readonly db: DatabaseSync;
   private readonly intake: IntakeJournal;
   private pendingAccepts: { input: AcceptInput; resolve: (outcome: AcceptOutcome) => void; reject: (error: unknown) => void }[] = [];
@@ -53,6 +55,7 @@ export class SqliteStore implements WorkspaceStore {
     this.feed = new SqliteFeedRepository(this.db, settle);
     this.webhookUrls = new SqliteWebhookUrlRepository(this.db);
     this.changes = new SqliteChangeRepository(this.db);
+    this.inbound = new SqliteInboundRepository(this.db);
     this.intake = new IntakeJournal(this.db, this.outbox, this.attempts, this.quota);
     try {
       // Requests a crash left in the intake were accepted: move them now.

@@ -65,8 +65,8 @@ export class SqliteOutboxRepository implements OutboxRepository {
     // Positional parameters: node:sqlite binds them about 3x faster than named ones, and this runs per message.
     this.insert = db.prepare(
       `INSERT INTO messages (id, request_id, account_id, part, recipient_field, recipient_value, jid, text,
-         file_url, file_name, status, created_at, updated_at, not_before, period_key, feed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+         file_url, file_name, status, created_at, updated_at, not_before, period_key, feed, quoted_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
     );
     this.claim = db.prepare(
       `UPDATE messages SET status = 'sending', attempts = attempts + 1, updated_at = $now
@@ -173,6 +173,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
       now,
       periodKey,
       message.feed ?? null,
+      message.quotedId ?? null,
     );
   }
 

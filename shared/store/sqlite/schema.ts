@@ -192,4 +192,27 @@ export const MIGRATIONS: readonly string[] = [
     payload TEXT NOT NULL
   );
   `,
+  `
+  -- Received messages (InboundRepository), kept for a retention window: the durable feed the engines'
+  -- triggers read by seq, and what a reply's quoted_message_id names. AUTOINCREMENT, unlike the plain rowid
+  -- of messages and changes: pruning by age may delete the newest row, and a plain rowid would then hand
+  -- its seq out again, behind a reader that has already passed it.
+  CREATE TABLE inbound_messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    chat_jid TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    -- The engine process whose connection received it (WorkspaceOptions.processTag), if it named one.
+    via TEXT,
+    UNIQUE (account_id, id)
+  );
+  -- A reply in thread: the received message it quotes (quoted_message_id).
+  ALTER TABLE messages ADD COLUMN quoted_id TEXT;
+  CREATE INDEX inbound_messages_id ON inbound_messages (id);
+  CREATE INDEX inbound_messages_received ON inbound_messages (received_at);
+  `,
 ];

@@ -65,10 +65,22 @@ export type OutgoingContent =
   | { readonly audio: Buffer; readonly mimetype: string; readonly ptt: false }
   | { readonly document: Buffer; readonly mimetype: string; readonly fileName: string };
 
+/** How we send: always with our own id; `quoted` makes the message a reply in thread. */
+export interface OutgoingOptions {
+  readonly messageId: string;
+  readonly quoted?: WAMessage;
+}
+
 /** The part of a Baileys socket this transport uses. The real socket satisfies it; tests fake it. */
 export interface BaileysSocket {
   readonly ev: BaileysEvents;
-  sendMessage(jid: string, content: OutgoingContent, options: { messageId: string }): Promise<WAMessage | undefined>;
+  sendMessage(jid: string, content: OutgoingContent, options: OutgoingOptions): Promise<WAMessage | undefined>;
+  /** Read receipts (blue ticks) for received messages; Baileys skips keys that are fromMe. */
+  readMessages(keys: WAMessageKey[]): Promise<void>;
+  /** Asks the sender's phone to upload a media file again (its URL expired); the message with the new URL. */
+  updateMediaMessage(message: WAMessage): Promise<WAMessage>;
+  /** Baileys' LID ↔ phone map, kept in the signal key store (`lid-mapping`). */
+  readonly signalRepository?: { readonly lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
   onWhatsApp(...phones: string[]): Promise<readonly { readonly jid: string; readonly exists: unknown }[] | undefined>;
   sendPresenceUpdate(type: 'composing' | 'paused', jid: string): Promise<void>;
   groupFetchAllParticipating(): Promise<Record<string, GroupMetadata>>;

@@ -24,6 +24,8 @@ export interface BaileysConnectionOptions {
   readonly openTimeoutMs?: number;
   /** Every call on the socket: send, number lookup, group fetch, presence, pairing, logout. */
   readonly callTimeoutMs?: number;
+  /** A received message's media download, with its re-upload from the phone when the file expired. */
+  readonly mediaDownloadTimeoutMs?: number;
   readonly keepAliveIntervalMs?: number;
   readonly backoff?: BackoffPolicy;
   /** How long a 463 ("restricted from starting new chats") pauses sending when WhatsApp gives no end. */
@@ -57,6 +59,7 @@ export interface ConnectionSettings {
   readonly connectTimeoutMs: number;
   readonly openTimeoutMs: number;
   readonly callTimeoutMs: number;
+  readonly mediaDownloadTimeoutMs: number;
   readonly keepAliveIntervalMs: number;
   readonly restrictionPauseMs: number;
   readonly backoff: BackoffPolicy;
@@ -69,6 +72,7 @@ const DEFAULTS = {
   connectTimeoutMs: 20_000,
   openTimeoutMs: 60_000,
   callTimeoutMs: 30_000,
+  mediaDownloadTimeoutMs: 120_000,
   keepAliveIntervalMs: 30_000,
   restrictionPauseMs: 24 * 3_600_000,
 };
@@ -79,6 +83,7 @@ export function connectionSettings(options: BaileysConnectionOptions): Connectio
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     openTimeoutMs: options.openTimeoutMs ?? DEFAULTS.openTimeoutMs,
     callTimeoutMs: options.callTimeoutMs ?? DEFAULTS.callTimeoutMs,
+    mediaDownloadTimeoutMs: options.mediaDownloadTimeoutMs ?? DEFAULTS.mediaDownloadTimeoutMs,
     keepAliveIntervalMs: options.keepAliveIntervalMs ?? DEFAULTS.keepAliveIntervalMs,
     restrictionPauseMs: options.restrictionPauseMs ?? DEFAULTS.restrictionPauseMs,
     backoff: options.backoff ?? DEFAULT_BACKOFF,

@@ -1,9 +1,10 @@
 import type { AccountState } from '../../model';
-import type { IncomingMessage, OutgoingMedia, PhoneLookup, StatusUpdate, Transport } from '../types';
+import type { IncomingMessage, MessageReference, OutgoingMedia, PhoneLookup, SendOptions, StatusUpdate, Transport } from '../types';
 import { ConnectedSession } from './connected-session';
 import type { BaileysConnectionDeps, BaileysConnectionOptions } from './connection-options';
 import type { LinkedIdentity, LinkSource } from '../linking';
 import { LinkingSession } from './linking-session';
+import { Receiver } from './receiver';
 import { Sender } from './sender';
 import { SessionContext, type Session } from './session-context';
 
@@ -33,6 +34,7 @@ export class BaileysConnection implements Transport, LinkSource {
   private readonly context: SessionContext;
   private readonly session: Session;
   private readonly sender: Sender;
+  private readonly receiver: Receiver;
 
   constructor(options: BaileysConnectionOptions, deps: BaileysConnectionDeps, mode: ConnectionMode = { kind: 'connect' }) {
     const context = new SessionContext(options, deps);
@@ -45,6 +47,12 @@ export class BaileysConnection implements Transport, LinkSource {
       phoneCache: context.settings.phoneCache,
       sent: context.sent,
       stopping: context.stopping.signal,
+    });
+    this.receiver = new Receiver(this.session, {
+      call: (work, what) => context.call(work, what),
+      clock: context.clock,
+      logger: context.settings.logger,
+      downloadTimeoutMs: context.settings.mediaDownloadTimeoutMs,
     });
     this.outcome = this.session.outcome;
     // Only a link has an outcome; nobody need listen to it otherwise.
@@ -73,12 +81,12 @@ export class BaileysConnection implements Transport, LinkSource {
     return this.sender.resolvePhone(digits);
   }
 
-  sendText(jid: string, text: string, messageId: string): Promise<void> {
-    return this.sender.sendText(jid, text, messageId);
+  sendText(jid: string, text: string, messageId: string, options?: SendOptions): Promise<void> {
+    return this.sender.sendText(jid, text, messageId, options);
   }
 
-  sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
-    return this.sender.sendMedia(jid, media, messageId);
+  sendMedia(jid: string, media: OutgoingMedia, messageId: string, options?: SendOptions): Promise<void> {
+    return this.sender.sendMedia(jid, media, messageId, options);
   }
 
   onStatus(listener: (update: StatusUpdate) => void): () => void {
@@ -89,8 +97,17 @@ export class BaileysConnection implements Transport, LinkSource {
     return this.context.listen('state', listener);
   }
 
+  /** New messages, normalised; `raw` is JSON-safe and is what markRead's references and downloadMedia take back. */
   onIncoming(listener: (message: IncomingMessage) => void): () => void {
     return this.context.listen('incoming', listener);
+  }
+
+  markRead(messages: readonly MessageReference[]): Promise<void> {
+    return this.receiver.markRead(messages);
+  }
+
+  downloadMedia(raw: unknown): Promise<Buffer> {
+    return this.receiver.downloadMedia(raw);
   }
 
   /** Stops for good: timers cleared, socket closed. Queued messages stay queued. */

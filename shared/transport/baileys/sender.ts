@@ -1,11 +1,12 @@
 import type { AccountState } from '../../model';
-import { CallTimeoutError, delay, type Clock } from '../../time/clock';
-import { TransportError, type OutgoingMedia, type PhoneLookup } from '../types';
-import { disconnectCode, type BaileysSocket, type OutgoingContent } from './baileys-module';
+import { delay, type Clock } from '../../time/clock';
+import { TransportError, type OutgoingMedia, type PhoneLookup, type SendOptions } from '../types';
+import type { BaileysSocket, OutgoingContent, OutgoingOptions } from './baileys-module';
+import { socketCallError } from './call-errors';
 import type { TypingPolicy } from './connection-options';
 import { PhoneCache, type PhoneCacheOptions } from './phone-cache';
+import { reviveMessage } from './raw-message';
 import type { SentMessages } from './sent-messages';
-import { describe } from './words';
 
 /** The session's socket, as sending needs it. */
 export interface SendingSocket {
@@ -52,21 +53,25 @@ export class Sender {
     }
   }
 
-  async sendText(jid: string, text: string, messageId: string): Promise<void> {
+  async sendText(jid: string, text: string, messageId: string, options: SendOptions = {}): Promise<void> {
     const socket = this.socket.ready();
+    const sending = outgoingOptions(messageId, options);
     await this.showTyping(socket, jid, text.length);
-    await this.send(socket, jid, { text, linkPreview: null }, messageId);
+    await this.send(socket, jid, { text, linkPreview: null }, sending);
   }
 
-  async sendMedia(jid: string, media: OutgoingMedia, messageId: string): Promise<void> {
+  async sendMedia(jid: string, media: OutgoingMedia, messageId: string, options: SendOptions = {}): Promise<void> {
     const socket = this.socket.ready();
-    await this.send(socket, jid, mediaContent(media), messageId);
+    await this.send(socket, jid, mediaContent(media), outgoingOptions(messageId, options));
   }
 
-  private async send(socket: BaileysSocket, jid: string, content: OutgoingContent, messageId: string): Promise<void> {
+  private async send(socket: BaileysSocket, jid: string, content: OutgoingContent, options: OutgoingOptions): Promise<void> {
     if (!SENDABLE_JID.test(jid)) throw new TransportError('permanent', `${jid} is not a WhatsApp address this account can send to.`);
+    const { messageId } = options;
+    this.deps.sent.starting(messageId);
+
     try {
-      const sent = await this.deps.call(socket.sendMessage(jid, content, { messageId }), 'sending the message');
+      const sent = await this.deps.call(socket.sendMessage(jid, content, options), 'sending the message');
       if (sent?.message) this.deps.sent.remember(messageId, sent.message);
     } catch (error) {
       throw this.callError(error, 'sending');
@@ -74,19 +79,9 @@ export class Sender {
   }
 
   /** Why a socket call failed, as the dispatcher handles it. */
-  private callError(error: unknown, doing: string): TransportError {
-    if (error instanceof TransportError) return error;
-    if (error instanceof CallTimeoutError) {
-      return new TransportError('transient', `WhatsApp did not answer ${doing === 'sending' ? 'the send' : 'the number lookup'} in time; it will be tried again with the same id.`);
-    }
-    const code = disconnectCode(error);
-    // Closed under our feet (428), or Baileys not logged in yet (TypeError): the message goes back
-    // untouched, and the state moves at once so the dispatcher waits for the reconnect.
-    if (code === 428 || code === 408 || error instanceof TypeError || this.socket.state !== 'open') {
-      this.socket.dropped(error);
-      return new TransportError('unavailable', `The connection to WhatsApp dropped while ${doing}; it resumes after the reconnect.`);
-    }
-    return new TransportError('transient', `WhatsApp failed while ${doing}: ${describe(error)}`);
+  private callError(error: unknown, doing: 'sending' | 'looking up the number'): TransportError {
+    const what = doing === 'sending' ? 'the send' : 'the number lookup';
+    return socketCallError(error, this.socket, doing, `WhatsApp did not answer ${what} in time; it will be tried again with the same id.`);
   }
 
   private async showTyping(socket: BaileysSocket, jid: string, length: number): Promise<void> {
@@ -103,6 +98,14 @@ export class Sender {
 
 /** Contacts, groups and LIDs (normalised, no device suffix); anything else is refused before sending. */
 const SENDABLE_JID = /^[0-9]+(-[0-9]+)?@(s\.whatsapp\.net|g\.us|lid)$/;
+
+/** Our id, and the received message to quote as Baileys needs it (revived from what the store kept). */
+function outgoingOptions(messageId: string, { quoted }: SendOptions): OutgoingOptions {
+  if (!quoted) return { messageId };
+  const message = reviveMessage(quoted.raw);
+  if (!message) throw new TransportError('permanent', `The message to reply to (${quoted.id}) was not kept in a form WhatsApp can quote.`);
+  return { messageId, quoted: message };
+}
 
 function mediaContent(media: OutgoingMedia): OutgoingContent {
   switch (media.kind) {

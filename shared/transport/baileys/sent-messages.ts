@@ -9,8 +9,17 @@ const RECENT_SENT_LIMIT = 500;
  */
 export class SentMessages {
   private readonly recent = new Map<string, ProtoMessage>();
+  /** Ids handed to Baileys, answered or not: a send that timed out on our side may still go out and echo. */
+  private readonly started = new Set<string>();
 
   constructor(private readonly messageText: (messageId: string) => Promise<string | undefined>) {}
+
+  /** A send of this id begins. */
+  starting(messageId: string): void {
+    this.started.delete(messageId);
+    this.started.add(messageId);
+    if (this.started.size > RECENT_SENT_LIMIT) this.started.delete(this.started.values().next().value!);
+  }
 
   remember(messageId: string, message: ProtoMessage): void {
     this.recent.set(messageId, message);
@@ -19,7 +28,7 @@ export class SentMessages {
 
   /** Whether we sent this id lately (WhatsApp echoes our own sends back as upserts). */
   has(messageId: string): boolean {
-    return this.recent.has(messageId);
+    return this.started.has(messageId) || this.recent.has(messageId);
   }
 
   async find(key: WAMessageKey): Promise<ProtoMessage | undefined> {

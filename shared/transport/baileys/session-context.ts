@@ -3,9 +3,10 @@ import type { AccountState } from '../../model';
 import { realClock, withTimeout, type Clock } from '../../time/clock';
 import type { IncomingMessage, StatusUpdate } from '../types';
 import { loadAuthState, readLidMappings, type StoredAuth } from './auth-state';
-import { makeBaileysSocket, type AuthenticationCreds } from './baileys-module';
+import { makeBaileysSocket, type AuthenticationCreds, type BaileysSocket } from './baileys-module';
 import { connectionSettings, type BaileysConnectionDeps, type BaileysConnectionOptions, type ConnectionSettings } from './connection-options';
 import { DirectorySync, LidMap } from './directory-sync';
+import { IncomingFeed } from './incoming-feed';
 import type { LinkedIdentity } from '../linking';
 import type { SendingSocket } from './sender';
 import { SentMessages } from './sent-messages';
@@ -61,8 +62,9 @@ export class SessionContext {
   readonly directory: DirectorySync;
   readonly sent: SentMessages;
   readonly facts: AccountFacts;
-  /** Aborted when the session stops, so a wait in progress (typing) ends. */
+  /** Aborted when the session stops, so a wait in progress (typing, a LID lookup) ends. */
   readonly stopping = new AbortController();
+  readonly incoming: IncomingFeed;
   private readonly events = new EventEmitter();
 
   constructor(
@@ -83,6 +85,13 @@ export class SessionContext {
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
     this.sent = new SentMessages(deps.messageText);
     this.facts = { phone: deps.phone, name: null, detail: null, connectedAt: null };
+    this.incoming = new IncomingFeed({
+      emit: (message) => this.emit('incoming', message),
+      clock: this.clock,
+      lookupTimeoutMs: LID_LOOKUP_TIMEOUT_MS,
+      stopping: this.stopping.signal,
+      onError: (error) => this.reportError(error),
+    });
     this.events.setMaxListeners(0);
   }
 
@@ -105,7 +114,7 @@ export class SessionContext {
         signals: {
           status: (update) => this.emit('status', update),
           pause: (signal) => this.pauses.apply(signal),
-          incoming: (message) => this.emit('incoming', message),
+          incoming: (messages, socket) => this.incoming.push(messages, (lid) => this.phoneOfLid(socket, lid)),
         },
         getMessage: (key) => this.sent.find(key),
         isOurSend: (id) => this.sent.has(id),
@@ -135,6 +144,11 @@ export class SessionContext {
     if (name !== null) this.facts.name = name;
   }
 
+  /** The phone JID of a LID: the directory's map first (it also learns from contacts), then Baileys' own. */
+  private async phoneOfLid(socket: BaileysSocket, lid: string): Promise<string | null | undefined> {
+    return this.directory.lids.phoneFor(lid) ?? socket.signalRepository?.lidMapping.getPNForLID(lid);
+  }
+
   /** Every call on the socket ends in time: Baileys' own can hang for a minute. */
   call<T>(work: Promise<T>, what: string): Promise<T> {
     return withTimeout(work, this.settings.callTimeoutMs, `WhatsApp (${what})`, this.clock);
@@ -148,6 +162,7 @@ export class SessionContext {
 
   /** After a stop: waits for the directory's and the store's writes, then drops every listener. */
   async drain(): Promise<void> {
+    await this.incoming.idle();
     await this.directory.flushed();
     await this.writes.idle();
     this.events.removeAllListeners();
@@ -166,6 +181,9 @@ export class SessionContext {
     (this.deps.onError ?? ((e) => process.emitWarning(`WhatsApp connection: ${describe(e)}`)))(error);
   }
 }
+
+/** A message waits at most this long for its LID-only sender's phone. */
+const LID_LOOKUP_TIMEOUT_MS = 2_000;
 
 /** `15105566777:12@s.whatsapp.net` → `15105566777`. */
 export function phoneOf(jid: string): string {

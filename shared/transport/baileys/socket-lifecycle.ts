@@ -1,10 +1,10 @@
-import { incomingFrom } from './incoming';
 import type { Clock, TimerHandle } from '../../time/clock';
 import type { IncomingMessage, StatusUpdate } from '../types';
 import type { StoredAuth } from './auth-state';
 import type { AuthenticationCreds, BaileysEventMap, BaileysSocket, GroupMetadata, ProtoMessage, SocketFactory, SocketOptions, WAMessageKey } from './baileys-module';
 import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
 import { seconds } from './words';
+import { accountSelf, incomingFrom } from './incoming';
 import type { WriteQueue } from './write-queue';
 
 /** What a session does with its socket's events; open and close carry the socket's number. */
@@ -20,7 +20,8 @@ export interface SocketHandlers {
 export interface SocketSignals {
   status(update: StatusUpdate): void;
   pause(signal: PauseSignal): void;
-  incoming(message: IncomingMessage): void;
+  /** New messages of one batch, normalised; `socket` is the one they came on (for its LID map). */
+  incoming(messages: readonly IncomingMessage[], socket: BaileysSocket): void;
 }
 
 export interface SocketSetup {
@@ -137,10 +138,18 @@ export class SocketLifecycle {
       for (const update of fromReceiptUpdates(events['message-receipt.update'])) signals.status(update);
     }
     if (events['message-capping.update']) signals.pause(fromMessageCapping(events['message-capping.update']));
-    for (const message of incomingFrom(events['messages.upsert'], this.setup.isOurSend)) signals.incoming(message);
+    this.receive(events['messages.upsert']);
     this.handlers.batch(events);
     if (connection?.connection === 'open') this.handlers.open(generation);
     if (connection?.connection === 'close') this.handlers.closed(generation, connection.lastDisconnect?.error);
+  }
+
+  private receive(upsert: BaileysEventMap['messages.upsert'] | undefined): void {
+    const me = this.auth?.state.creds.me;
+    // Messages come only after a login, and a login always names the account (creds.me).
+    if (!upsert || !me || !this.socket) return;
+    const messages = incomingFrom(upsert, { isOurSend: this.setup.isOurSend, self: accountSelf(me) });
+    this.setup.signals.incoming(messages, this.socket);
   }
 
   private saveCreds(update: Partial<AuthenticationCreds>): void {

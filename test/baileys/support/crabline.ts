@@ -10,10 +10,25 @@ interface RecordedEvent {
   readonly body?: unknown;
 }
 
-/** A message crabline decrypted and recorded as sent by our socket. */
+/**
+ * A message crabline decrypted and recorded as sent by our socket. crabline keeps only its text, read
+ * from `conversation` or `extendedTextMessage.text`, and records it as `conversation` either way: a
+ * reply's contextInfo (the quote) is decrypted but not recorded.
+ */
 export interface AcceptedMessage {
   readonly key: { readonly id: string; readonly remoteJid: string; readonly fromMe: boolean };
   readonly message: { readonly conversation: string };
+}
+
+export type InboundMessage =
+  | { readonly from: string; readonly pushName: string; readonly text: string }
+  | { readonly from: string; readonly pushName: string; readonly audio: { readonly bytes: Buffer; readonly mimetype: string; readonly ptt: boolean } };
+
+/** What crabline did with an injected message, and the id and time (seconds) it gave it. */
+export interface Injected {
+  readonly delivery: 'delivered' | 'queued';
+  readonly id: string;
+  readonly sentAt: number;
 }
 
 /** The stanza Baileys sent over the WebSocket, as crabline recorded it. */
@@ -68,16 +83,27 @@ export class Crabline {
     return this.events.filter((event) => event.method === 'WEBSOCKET' && event.accepted === undefined).map((event) => event.body as RecordedNode);
   }
 
-  /** A message from a contact to the account, delivered to the connected socket. */
-  async inject(message: { from: string; text: string; pushName: string }): Promise<'delivered' | 'queued'> {
+  /**
+   * A message from a contact to the account, delivered to the connected socket (or queued until one
+   * connects): a text, or a voice note / audio file whose bytes crabline encrypts and serves as
+   * WhatsApp's media servers do.
+   */
+  async inject(message: InboundMessage): Promise<Injected> {
     const response = await fetch(this.server.manifest.endpoints.adminInboundUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-crabline-admin-token': this.server.manifest.adminToken },
-      body: JSON.stringify({ chatJid: message.from, senderJid: message.from, text: message.text, pushName: message.pushName }),
+      body: JSON.stringify({
+        chatJid: message.from,
+        senderJid: message.from,
+        pushName: message.pushName,
+        ...('text' in message
+          ? { text: message.text }
+          : { audio: { contentBase64: message.audio.bytes.toString('base64'), mimeType: message.audio.mimetype, ptt: message.audio.ptt } }),
+      }),
     });
-    const body = (await response.json()) as { ok?: boolean; delivery?: 'delivered' | 'queued' };
+    const body = (await response.json()) as { ok?: boolean; delivery?: 'delivered' | 'queued'; message?: { key: { id: string }; messageTimestamp: number } };
     if (!response.ok || !body.ok) throw new Error(`crabline refused the inbound message: ${JSON.stringify(body)}`);
-    return body.delivery!;
+    return { delivery: body.delivery!, id: body.message!.key.id, sentAt: body.message!.messageTimestamp };
   }
 
   close(): Promise<void> {

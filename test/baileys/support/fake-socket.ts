@@ -5,10 +5,12 @@ import {
   type BaileysSocket,
   type GroupMetadata,
   type OutgoingContent,
+  type OutgoingOptions,
   type ProtoMessage,
   type SocketFactory,
   type SocketOptions,
   type WAMessage,
+  type WAMessageKey,
 } from '../../../shared/transport/baileys/baileys-module';
 import { SILENT_LOGGER } from '../../../shared/transport/baileys/logger';
 
@@ -16,6 +18,8 @@ export interface SendCall {
   readonly jid: string;
   readonly content: OutgoingContent;
   readonly messageId: string;
+  /** The message replied to, when the send quotes one. */
+  readonly quoted?: WAMessage;
   readonly at: number;
 }
 
@@ -33,6 +37,26 @@ export class FakeSocket implements BaileysSocket {
   readonly presence: { readonly type: string; readonly jid: string; readonly at: number }[] = [];
   readonly lookups: string[] = [];
   readonly pairingRequests: string[] = [];
+  /** Every `readMessages` call's keys. */
+  readonly reads: WAMessageKey[][] = [];
+  /** Scripted `readMessages`; by default it resolves. */
+  read: ((keys: WAMessageKey[]) => Promise<void>) | undefined;
+  /** Scripted `updateMediaMessage` (the phone uploads an expired file again). */
+  reupload: ((message: WAMessage) => Promise<WAMessage>) | undefined;
+  readonly reuploads: WAMessage[] = [];
+  /** Baileys' LID → phone map: what `signalRepository.lidMapping.getPNForLID` finds. */
+  readonly phoneByLid = new Map<string, string>();
+  /** Scripted `getPNForLID`; by default it reads `phoneByLid`. */
+  lidLookup: ((lid: string) => Promise<string | null>) | undefined;
+  readonly lidLookups: string[] = [];
+  readonly signalRepository = {
+    lidMapping: {
+      getPNForLID: (lid: string): Promise<string | null> => {
+        this.lidLookups.push(lid);
+        return this.lidLookup ? this.lidLookup(lid) : Promise.resolve(this.phoneByLid.get(lid) ?? null);
+      },
+    },
+  };
   ended = false;
   endError: Error | undefined;
   loggedOut = false;
@@ -70,11 +94,26 @@ export class FakeSocket implements BaileysSocket {
     this.ev.emit(event, data);
   }
 
-  async sendMessage(jid: string, content: OutgoingContent, options: { messageId: string }): Promise<WAMessage | undefined> {
-    const call = { jid, content, messageId: options.messageId, at: this.now() };
+  async sendMessage(jid: string, content: OutgoingContent, options: OutgoingOptions): Promise<WAMessage | undefined> {
+    const call: SendCall = { jid, content, messageId: options.messageId, ...(options.quoted ? { quoted: options.quoted } : {}), at: this.now() };
     this.sent.push(call);
     if (this.send) return this.send(call);
-    return loadBaileys().generateWAMessageFromContent(jid, protoOf(content), { userJid: this.user!.id, messageId: options.messageId });
+    return loadBaileys().generateWAMessageFromContent(jid, protoOf(content), {
+      userJid: this.user!.id,
+      messageId: options.messageId,
+      ...(options.quoted ? { quoted: options.quoted } : {}),
+    });
+  }
+
+  async readMessages(keys: WAMessageKey[]): Promise<void> {
+    this.reads.push(keys);
+    if (this.read) await this.read(keys);
+  }
+
+  async updateMediaMessage(message: WAMessage): Promise<WAMessage> {
+    this.reuploads.push(message);
+    if (!this.reupload) throw new Error('no re-upload scripted');
+    return this.reupload(message);
   }
 
   async onWhatsApp(...phones: string[]): Promise<readonly { jid: string; exists: boolean }[] | undefined> {
