@@ -17,7 +17,7 @@ export class LingeringLeases {
   private readonly held = new Map<string, Held>();
 
   constructor(
-    private readonly lingerMs: number,
+    private lingerMs: number,
     private readonly registry: WorkspaceRegistry = defaultRegistry,
   ) {}
 
@@ -45,6 +45,16 @@ export class LingeringLeases {
         entry.timer.unref();
       }
     }
+  }
+
+  /**
+   * The process is shutting down: what lingers is released now, and from now on a lease goes as soon as
+   * its last call ends. The last holder's release closes the workspace (its connections first, then what
+   * they received is stored), instead of the process exiting with it open.
+   */
+  async closing(): Promise<void> {
+    this.lingerMs = 0;
+    await this.releaseAll();
   }
 
   /** Releases every lingering lease now (process shutdown, tests). */

@@ -92,6 +92,33 @@ describe('one workspace per store per process', () => {
     }
   });
 
+  it('LingeringLeases.closing (the process shuts down) releases what lingers at once, and a running call\'s lease as soon as it ends', async () => {
+    const registry = new WorkspaceRegistry();
+    const leases = new LingeringLeases(600_000, registry);
+    const store = testCredential();
+    try {
+      const settings = settingsFromCredential(store.credential);
+      if (!settings.ok) throw new Error('settings');
+      const options = () => workspaceOptionsFor(settings.value);
+      await leases.use('k', options, async () => undefined);
+      expect(registry.openKeys()).toEqual(['k']);
+      let finish: () => void = () => undefined;
+      const running = leases.use('k', options, () => new Promise<void>((resolve) => (finish = resolve)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await leases.closing();
+      // The running call keeps its workspace open...
+      expect(registry.openKeys()).toEqual(['k']);
+      finish();
+      await running;
+      // ...and it closes once that call ended, not ten minutes later.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(registry.openKeys()).toEqual([]);
+    } finally {
+      await leases.releaseAll();
+      store.cleanup();
+    }
+  });
+
   it('LingeringLeases releases after the linger time, not while a call runs', async () => {
     const registry = new WorkspaceRegistry();
     const leases = new LingeringLeases(50, registry);

@@ -22,6 +22,24 @@ const LINGER_MS = 10 * 60_000;
 
 const calls = new LingeringLeases(LINGER_MS);
 
+let watchingShutdown = false;
+
+/**
+ * n8n shuts down on SIGTERM or SIGINT: it closes its triggers, waits for running executions, then exits.
+ * A workspace that calls still lingered on would be open at that exit, its sockets still receiving, and
+ * what they received last (already acknowledged to WhatsApp) not yet stored. So on the signal nothing
+ * lingers any more, and the last trigger's release closes the workspace while n8n waits. Only where the
+ * host already handles the signal (n8n does, before it loads nodes): a listener of ours alone would keep
+ * the process from exiting on it.
+ */
+function watchShutdown(): void {
+  if (watchingShutdown) return;
+  watchingShutdown = true;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    if (process.listenerCount(signal) > 0) process.once(signal, () => void calls.closing());
+  }
+}
+
 /**
  * Said when n8n runs in queue mode on a SQLite store: each process would open its own file and socket to the
  * same account. A PostgreSQL store is shared, and its ownership lets one process at a time send per account.
@@ -67,12 +85,14 @@ async function ready(workspace: Workspace, settings: WorkspaceSettings): Promise
  */
 export async function withWorkspace<T>(settings: WorkspaceSettings, use: (workspace: Workspace) => Promise<T>): Promise<T> {
   refuseQueueMode(settings);
+  watchShutdown();
   return calls.use(settings.storeKey, () => workspaceOptionsFor(settings), async (workspace) => use(await ready(workspace, settings)));
 }
 
 /** A lease for as long as a trigger is active, so its workspace stays open between calls. */
 export async function holdWorkspace(settings: WorkspaceSettings): Promise<WorkspaceLease> {
   refuseQueueMode(settings);
+  watchShutdown();
   const lease = await workspaces.acquire(settings.storeKey, () => workspaceOptionsFor(settings));
   try {
     await ready(lease.workspace, settings);
