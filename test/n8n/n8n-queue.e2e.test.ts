@@ -10,7 +10,8 @@
  * Which process does what: the webhook process answers production webhook calls (our trigger's
  * `webhook()`, n8n's Webhook node) and queues their executions; the worker runs every execution (the
  * WhatsApp node's Send and Link steps, "Pass to workflow"); the main runs the trigger's `trigger()` (its
- * Status output, Dedicated Port and batches) and queues what it emits. The test process itself holds the
+ * Status output, Dedicated Port and batches, and the WhatsApp Trigger for received messages, which reads
+ * them from the store whichever process received them) and queues what it emits. The test process itself holds the
  * dry-run account first (a fourth process on the store, as `wahook serve` would be), so the Status
  * output's first change comes from a sender that is not the main; it then lets go, and an n8n process
  * takes the account over (whichever renews first: the main, the worker or the webhook process).
@@ -28,6 +29,8 @@ import { ensureDryRunAccounts, LINK_PAGE_SENTENCES, workspaceOptionsFor } from '
 import { PostgresStore } from '../../shared/store/postgres';
 import { Workspace } from '../../shared/workspace/workspace';
 import { settingsFromCredential } from '../../nodes/n8n/common/workspace-access';
+import { readerKey } from '../../nodes/n8n/WhatsAppMessageTrigger/WhatsAppMessageTrigger.node';
+import { incomingText } from '../support/incoming';
 import { tempDir } from '../support/temp';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { pairingServer, type PairingServer } from '../support/pairing-server';
@@ -51,6 +54,8 @@ const BATCH_WORKFLOW = 'wahookQueueBat01';
 const PASS_WORKFLOW = 'wahookQueuePas01';
 const PASS_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f9';
 const BATCH_WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f8';
+const RECEIVED_WORKFLOW = 'wahookQueueRcv01';
+const RECEIVED_TRIGGER = { id: 'wahook-q-received', name: 'WhatsApp Trigger' };
 
 const pg = new URL(TEST_PG_URL);
 const run = randomBytes(5).toString('hex');
@@ -182,6 +187,32 @@ function workflowsFor(credential: { id: string; name: string }, dedicatedPort: n
       ],
       connections: { 'Pass Trigger': { main: [[{ node: 'Send WhatsApp', type: 'main', index: 0 }], []] } },
     },
+    {
+      id: RECEIVED_WORKFLOW,
+      name: 'Queue mode: WhatsApp Trigger replying in thread',
+      active: false,
+      settings: { executionOrder: 'v1' },
+      nodes: [
+        { ...RECEIVED_TRIGGER, type: 'CUSTOM.whatsAppMessageTrigger', typeVersion: 1, position: [0, 0], parameters: { events: ['message'] }, credentials: uses },
+        {
+          id: 'wahook-q-reply',
+          name: 'Reply',
+          type: 'CUSTOM.whatsApp',
+          typeVersion: 1,
+          position: [220, 0],
+          parameters: {
+            operation: 'send',
+            input: 'fields',
+            recipientField: 'chat_id',
+            recipient: '={{ $json.chat_id }}',
+            text: '=re: {{ $json.text }}',
+            additionalFields: { quotedMessageId: '={{ $json.id }}' },
+          },
+          credentials: uses,
+        },
+      ],
+      connections: { [RECEIVED_TRIGGER.name]: { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
+    },
     step(SEND_WORKFLOW, 'queue-send', { operation: 'send', input: 'fields', recipientField: 'phone', recipient: '={{ $json.body.phone }}', text: '={{ $json.body.text }}' }),
     step(LINK_WORKFLOW, 'queue-link', { operation: 'link', linkMethod: 'qr', linkTimeoutSeconds: 15 }),
   ];
@@ -256,7 +287,7 @@ beforeAll(async () => {
   await harness.n8nCli(cliEnv, ['import:workflow', `--input=${join(dir.path, 'workflows.json')}`]);
   // What `n8n publish:workflow --id=…` does (WorkflowRepository.publishVersion: the current version becomes
   // the active one), for every workflow in one statement instead of one n8n start per workflow (~6 s each).
-  const ids = [TRIGGER_WORKFLOW, PORT_WORKFLOW, BATCH_WORKFLOW, PASS_WORKFLOW, SEND_WORKFLOW, LINK_WORKFLOW];
+  const ids = [TRIGGER_WORKFLOW, PORT_WORKFLOW, BATCH_WORKFLOW, PASS_WORKFLOW, RECEIVED_WORKFLOW, SEND_WORKFLOW, LINK_WORKFLOW];
   const published = await admin(
     N8N_DATABASE,
     `UPDATE workflow_entity w SET active = true, "activeVersionId" = w."versionId"
@@ -442,6 +473,35 @@ describe('n8n in queue mode: main, worker and webhook process on PostgreSQL', ()
     expect(accepted.status).toBe('success');
     expect(enqueuedBy(accepted)).toBe('webhook');
     expect(ranOnWorker(accepted)).toBe(true);
+  });
+
+  it('the WhatsApp Trigger on the main emits what the process holding the account received (through the store); the worker replies in thread', async () => {
+    expect(await holder()).toBe('test process');
+    // The main's trigger has started (it writes its place in the store): from then on it emits what arrives.
+    await waitFor('the WhatsApp Trigger to start on the main', async () => (await store.feed.cursor(readerKey(RECEIVED_WORKFLOW, RECEIVED_TRIGGER))) !== undefined, 60_000);
+    const messages = [incomingText({ text: 'queue mode: received one' }), incomingText({ text: 'queue mode: received two' })];
+    for (const message of messages) elsewhere!.received.take(ACCOUNT_ID, message);
+    await elsewhere!.received.settled();
+    const runs = await waitFor('an execution per received message', async () => {
+      const all = (await executions(RECEIVED_WORKFLOW)).filter((execution) => execution.status === 'success');
+      return all.length >= messages.length && all;
+    }, 60_000);
+    expect(runs.map((execution) => execution.items(RECEIVED_TRIGGER.name)[0]?.json?.id).sort()).toEqual(messages.map((message) => message.id).sort());
+    for (const execution of runs) {
+      expect(execution.mode).toBe('trigger');
+      expect(enqueuedBy(execution)).toBe('main');
+      expect(ranOnWorker(execution)).toBe(true);
+    }
+    // Each reply quotes its message, and the account's holder (this process) sent it once.
+    for (const message of messages) {
+      const [reply] = await waitFor(`the reply to ${message.id}`, async () => {
+        const rows = await schema.admin<{ id: string; text: string }>(`SELECT id, text FROM "${schema.name}".messages WHERE quoted_id = $1`, [message.id]);
+        return rows.length > 0 && rows;
+      });
+      expect(reply!.text).toBe(`re: ${message.text}`);
+      await delivered(reply!.id);
+    }
+    expect(await executions(RECEIVED_WORKFLOW)).toHaveLength(messages.length);
   });
 
   it('an n8n process takes the account over once the other holder lets go', async () => {
