@@ -10,6 +10,7 @@ export {
   type TokenCheck,
   type AcceptOrigin,
   type FollowOptions,
+  type FeedFollower,
   type AccountConnection,
   type BaileysAccountsOptions,
   type LinkOptions,

@@ -1,6 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import { parseReceivedTriggerSettings, type ReceivedItem, type Workspace } from '../../shared';
-import { InTransit } from './in-transit';
+import { holdDuringDeploys, InTransit } from './in-transit';
 import type { InNodeDef, WorkspaceConfigNode } from './types';
 import { processTagOf } from './webhook-route';
 
@@ -70,19 +70,7 @@ export = function register(RED: NodeAPI): void {
       });
       if (closed) return follower.stop();
       this.status({ fill: 'green', shape: 'dot', text: 'listening' });
-      // A deploy stops the nodes this one sends to: hold emission until they run again, and emit again
-      // what was still on its way to them (Node-RED drops it).
-      const pause = () => follower.pause(inTransit.oldest());
-      const resume = () => follower.resume();
-      RED.events.on('flows:stopping', pause);
-      RED.events.on('flows:started', resume);
-      stops.push(
-        () => follower.stop(),
-        () => {
-          RED.events.off('flows:stopping', pause);
-          RED.events.off('flows:started', resume);
-        },
-      );
+      stops.push(() => follower.stop(), holdDuringDeploys(RED, follower, inTransit));
     };
     config.workspace.then(
       (workspace) => (closed ? undefined : start(workspace)),
