@@ -106,11 +106,13 @@ async function inboundThroughput(count = 20_000, stored = 100_000) {
     },
     {
       name: `memory with ${total.toLocaleString('en')} stored received messages`,
-      figure: `heap +${growth.toFixed(1)} MB, RSS +${rssGrowth.toFixed(1)} MB after storing ${left.toLocaleString('en')} more`,
+      figure: `heap ${signed(growth)} MB, RSS ${signed(rssGrowth)} MB after storing ${left.toLocaleString('en')} more`,
       goal: '≤ 50 MB growth',
       met: growth <= 50 && rssGrowth <= 50,
     },
   ];
 }
+
+const signed = (value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
 
 module.exports = { inboundThroughput };

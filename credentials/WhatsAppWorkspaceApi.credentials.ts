@@ -102,6 +102,13 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       description: 'How long the units of a failed message wait before they are available again',
     },
     {
+      displayName: 'Keep Received Messages (Days)',
+      name: 'receivedRetentionDays',
+      type: 'number',
+      default: 7,
+      description: 'How long received messages are kept for WhatsApp Triggers: one stopped longer than this misses older messages',
+    },
+    {
       displayName: 'Minimum Gap (Seconds)',
       name: 'gapMinSeconds',
       type: 'number',

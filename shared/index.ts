@@ -2,6 +2,9 @@
  * The engine-agnostic core. The n8n and Node-RED adapters import only from here; nothing here imports
  * either engine.
  */
+// First: on a Node.js too old for the package, loading stops with a sentence saying so.
+import './require-supported-node';
+
 export {
   Workspace,
   type WorkspaceOptions,
@@ -10,6 +13,7 @@ export {
   type TokenCheck,
   type AcceptOrigin,
   type FollowOptions,
+  type FeedFollower,
   type AccountConnection,
   type BaileysAccountsOptions,
   type LinkOptions,

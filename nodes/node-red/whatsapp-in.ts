@@ -1,6 +1,6 @@
 import type { Node, NodeAPI } from 'node-red';
 import { parseReceivedTriggerSettings, type ReceivedItem, type Workspace } from '../../shared';
-import { InTransit } from './in-transit';
+import { holdDuringDeploys, InTransit } from './in-transit';
 import type { InNodeDef, WorkspaceConfigNode } from './types';
 import { processTagOf } from './webhook-route';
 
@@ -34,13 +34,15 @@ export = function register(RED: NodeAPI): void {
     const markReadOf = (workspace: Workspace, items: readonly ReceivedItem[]) =>
       markRead ? workspace.received.markRead(items.filter((item) => !item.message.from_me).map((item) => item.stored)) : Promise.resolve();
     const report = (error: unknown) => this.error(`WhatsApp in: ${String(error)}`);
+    // A message emitted but not marked read (the connection dropped) only lacks its blue ticks: a warning.
+    const readFailed = (error: unknown) => this.warn(`WhatsApp in: could not mark messages read: ${String(error)}`);
 
     /** Emits in order; with media asked for, each message waits for its bytes (the feed waits with it). */
     const deliver = (workspace: Workspace, inTransit: InTransit, items: ReceivedItem[], after: number): Promise<void> | undefined => {
       if (!downloadMedia) {
         for (const item of items) this.send(messageOf(item));
         inTransit.sent(after);
-        markReadOf(workspace, items).catch(report);
+        markReadOf(workspace, items).catch(readFailed);
         return undefined;
       }
       return (async () => {
@@ -54,7 +56,7 @@ export = function register(RED: NodeAPI): void {
           this.send(msg);
         }
         inTransit.sent(after);
-        await markReadOf(workspace, items);
+        await markReadOf(workspace, items).catch(readFailed);
       })().catch(report);
     };
 
@@ -68,19 +70,7 @@ export = function register(RED: NodeAPI): void {
       });
       if (closed) return follower.stop();
       this.status({ fill: 'green', shape: 'dot', text: 'listening' });
-      // A deploy stops the nodes this one sends to: hold emission until they run again, and emit again
-      // what was still on its way to them (Node-RED drops it).
-      const pause = () => follower.pause(inTransit.oldest());
-      const resume = () => follower.resume();
-      RED.events.on('flows:stopping', pause);
-      RED.events.on('flows:started', resume);
-      stops.push(
-        () => follower.stop(),
-        () => {
-          RED.events.off('flows:stopping', pause);
-          RED.events.off('flows:started', resume);
-        },
-      );
+      stops.push(() => follower.stop(), holdDuringDeploys(RED, follower, inTransit));
     };
     config.workspace.then(
       (workspace) => (closed ? undefined : start(workspace)),

@@ -2,7 +2,7 @@ import type { NodeAPI } from 'node-red';
 import { feedFollowing, lifecyclePayload, OPENING, REPORTED_STATUSES, type Workspace } from '../../shared';
 import { watchWorkspaceStatus } from './status';
 import type { WebhookNodeDef, WorkspaceConfigNode } from './types';
-import { InTransit } from './in-transit';
+import { holdDuringDeploys, InTransit } from './in-transit';
 import { awaitWorkspace, mountWebhookRoute, processTagOf, serveWebhook } from './webhook-route';
 
 /**
@@ -56,19 +56,7 @@ export = function register(RED: NodeAPI): void {
         },
       });
       if (closed) return follower.stop();
-      // A deploy stops the nodes this one sends to: hold emission from its start until every node runs
-      // again, and emit again what was still on its way to them (Node-RED drops it).
-      const pause = () => follower.pause(inTransit.oldest());
-      const resume = () => follower.resume();
-      RED.events.on('flows:stopping', pause);
-      RED.events.on('flows:started', resume);
-      stops.push(
-        () => follower.stop(),
-        () => {
-          RED.events.off('flows:stopping', pause);
-          RED.events.off('flows:started', resume);
-        },
-      );
+      stops.push(() => follower.stop(), holdDuringDeploys(RED, follower, inTransit));
     };
     config.workspace.then(
       (workspace) => (closed ? undefined : start(workspace)),

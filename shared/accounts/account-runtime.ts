@@ -241,14 +241,15 @@ export class AccountRuntime {
   }
 
   /**
-   * Marks received messages read through the account's connection; false when this workspace does not
-   * hold the account (its owner, another process, does it) or the transport cannot.
+   * Marks received messages read through the account's connection: `elsewhere` when this workspace does
+   * not hold the account (its owner, another process, must do it), `unsupported` when its transport cannot.
    */
-  async markRead(accountId: string, messages: readonly MessageReference[]): Promise<boolean> {
+  async markRead(accountId: string, messages: readonly MessageReference[]): Promise<'marked' | 'unsupported' | 'elsewhere'> {
     const transport = this.transports.get(accountId);
-    if (!transport?.markRead) return false;
+    if (!transport) return 'elsewhere';
+    if (!transport.markRead) return 'unsupported';
     await transport.markRead(messages);
-    return true;
+    return 'marked';
   }
 
   /** A received message's media bytes through the account's connection; undefined when not held here. */

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: on a Node.js too old for the package, say so and exit before anything needs node:sqlite.
+import './require-supported-node';
 import { parseArgs } from 'node:util';
 import { linkCommand } from './link';
 import { serve } from './serve';

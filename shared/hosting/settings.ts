@@ -16,6 +16,8 @@ export interface WorkspaceSettings {
   readonly quotaAllowance: number;
   readonly quotaPeriod: QuotaPeriod;
   readonly refundDelayMinutes: number;
+  /** How long received messages are kept (a trigger stopped longer misses older ones). */
+  readonly receivedRetentionDays: number;
   readonly gapMinSeconds: number;
   readonly gapMaxSeconds: number;
   readonly capPerHour?: number;
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS = {
   quotaAllowance: 1000,
   quotaPeriod: 'daily',
   refundDelayMinutes: 0,
+  receivedRetentionDays: 7,
   gapMinSeconds: 1.5,
   gapMaxSeconds: 2.5,
   allowPrivateFileUrls: false,
@@ -61,6 +64,8 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
   if (!quotaPeriod.ok) return quotaPeriod;
   const refundDelayMinutes = numberOr(raw, 'refundDelayMinutes', DEFAULT_SETTINGS.refundDelayMinutes, 0, 60 * 24 * 31);
   if (!refundDelayMinutes.ok) return refundDelayMinutes;
+  const receivedRetentionDays = numberOr(raw, 'receivedRetentionDays', DEFAULT_SETTINGS.receivedRetentionDays, 0.01, 3650);
+  if (!receivedRetentionDays.ok) return receivedRetentionDays;
   const dryRunPhones = dryRunPhonesSetting(raw);
   if (!dryRunPhones.ok) return dryRunPhones;
   return ok({
@@ -69,6 +74,7 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
     quotaAllowance: quotaAllowance.value,
     quotaPeriod: quotaPeriod.value,
     refundDelayMinutes: refundDelayMinutes.value,
+    receivedRetentionDays: receivedRetentionDays.value,
     gapMinSeconds: gap.value.minSeconds,
     gapMaxSeconds: gap.value.maxSeconds,
     ...(capPerHour.value === undefined ? {} : { capPerHour: capPerHour.value }),

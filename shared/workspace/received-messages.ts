@@ -145,7 +145,7 @@ export class ReceivedMessages {
     for (const message of messages) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
     for (const [accountId, stored] of byAccount) {
       const references = stored.map((message) => JSON.parse(message.reference) as MessageReference);
-      if (!(await this.deps.runtime().markRead(accountId, references))) {
+      if ((await this.deps.runtime().markRead(accountId, references)) === 'elsewhere') {
         this.deps.journal({ kind: 'read', accountId, ids: stored.map((message) => message.id) });
       }
     }

@@ -15,6 +15,7 @@ describe('workspace settings', () => {
         quotaAllowance: 1000,
         quotaPeriod: 'daily',
         refundDelayMinutes: 0,
+        receivedRetentionDays: 7,
         gapMinSeconds: 1.5,
         gapMaxSeconds: 2.5,
         allowPrivateFileUrls: false,
@@ -29,6 +30,7 @@ describe('workspace settings', () => {
         quotaAllowance: '50',
         quotaPeriod: 'monthly',
         refundDelayMinutes: '120',
+        receivedRetentionDays: '30',
         gapMinSeconds: '3',
         gapMaxSeconds: '6',
         capPerHour: '30',
@@ -47,6 +49,7 @@ describe('workspace settings', () => {
         quotaAllowance: 50,
         quotaPeriod: 'monthly',
         refundDelayMinutes: 120,
+        receivedRetentionDays: 30,
         gapMinSeconds: 3,
         gapMaxSeconds: 6,
         capPerHour: 30,
@@ -64,6 +67,7 @@ describe('workspace settings', () => {
     [{ gapMinSeconds: '3', gapMaxSeconds: '2' }, 'gapMaxSeconds', 'Setting "gapMaxSeconds" (2) must not be below "gapMinSeconds" (3).'],
     [{ capPerHour: 'lots' }, 'capPerHour', 'Setting "capPerHour" must be a number from 1 to 1000000; got "lots".'],
     [{ dryRunPhones: '+1 510, 12' }, 'dryRunPhones', 'Setting "dryRunPhones" has "+1 510", which is not a phone number in international format such as +14151231234.'],
+    [{ receivedRetentionDays: '0' }, 'receivedRetentionDays', 'Setting "receivedRetentionDays" must be a number from 0.01 to 3650; got "0".'],
     [{ initialToken: 'short' }, 'initialToken', 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".'],
   ])('refuses %j with a sentence naming the setting', (raw, field, message) => {
     expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });

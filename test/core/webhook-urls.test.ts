@@ -54,8 +54,11 @@ describe('the webhook URL records of an older SQLite file', () => {
   it('upgrades a store made before the table existed', async () => {
     const path = join(dir.path, 'old.sqlite');
     const db = new DatabaseSync(path);
-    for (const migration of MIGRATIONS.slice(0, -1)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${MIGRATIONS.length - 1}`);
+    // The file as it was before the migration that made the table (later migrations came after it).
+    const before = MIGRATIONS.findIndex((migration) => migration.includes('CREATE TABLE webhook_urls'));
+    expect(before).toBeGreaterThan(0);
+    for (const migration of MIGRATIONS.slice(0, before)) db.exec(migration);
+    db.exec(`PRAGMA user_version = ${before}`);
     db.close();
     const upgraded = new SqliteStore({ path });
     await upgraded.webhookUrls.publish(entry('a'), 1);

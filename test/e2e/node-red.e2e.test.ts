@@ -133,12 +133,13 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
     if (red) expect(code).toBe(0);
   }, 20_000);
 
-  it('loads our three node types with no load error (GET /nodes)', async () => {
+  it('loads our four node types with no load error (GET /nodes)', async () => {
     const ours = (await red.nodeSets()).filter((set) => set.module === PACKAGE);
     expect(ours.map((set) => ({ types: set.types, enabled: set.enabled, err: set.err }))).toEqual([
       { types: ['whatsapp-workspace'], enabled: true, err: undefined },
       { types: ['whatsapp-webhook'], enabled: true, err: undefined },
       { types: ['whatsapp-send'], enabled: true, err: undefined },
+      { types: ['whatsapp-in'], enabled: true, err: undefined },
     ]);
     expect((await red.nodeSets()).filter((set) => set.err !== undefined)).toEqual([]);
   });

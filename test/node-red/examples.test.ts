@@ -11,8 +11,13 @@ import type { NodeAPI } from 'node-red';
 const workspaceInit = require('../../dist/nodes/node-red/whatsapp-workspace.js') as (RED: NodeAPI) => void;
 const webhookInit = require('../../dist/nodes/node-red/whatsapp-webhook.js') as (RED: NodeAPI) => void;
 const sendInit = require('../../dist/nodes/node-red/whatsapp-send.js') as (RED: NodeAPI) => void;
+const inInit = require('../../dist/nodes/node-red/whatsapp-in.js') as (RED: NodeAPI) => void;
 const { workspaces } = require('../../dist/shared/hosting/registry.js') as typeof import('../../shared/hosting/registry');
-const core = ['20-inject.js', '21-debug.js', '25-catch.js'].map((file) => require(`@node-red/nodes/core/common/${file}`) as (RED: NodeAPI) => void);
+const core = ['common/20-inject.js', 'common/21-debug.js', 'common/25-catch.js', 'function/10-function.js'].map(
+  (file) => require(`@node-red/nodes/core/${file}`) as (RED: NodeAPI) => void,
+);
+
+import { incomingText } from '../support/incoming';
 
 helper.init(require.resolve('node-red'));
 
@@ -65,10 +70,10 @@ describe('examples/', () => {
   it('has one flow per node family, each starting every node it holds', async () => {
     const files = readdirSync(EXAMPLES).filter((file) => file.endsWith('.json'));
     const types = new Set(files.flatMap((file) => example(file).map((node) => node.type)));
-    for (const family of ['whatsapp-webhook', 'whatsapp-send']) expect([family, types.has(family)]).toEqual([family, true]);
+    for (const family of ['whatsapp-webhook', 'whatsapp-send', 'whatsapp-in']) expect([family, types.has(family)]).toEqual([family, true]);
     for (const file of files) {
       const flow = example(file);
-      await helper.load([workspaceInit, capturingWebhook, sendInit, ...core], flow);
+      await helper.load([workspaceInit, capturingWebhook, sendInit, inInit, ...core], flow);
       for (const node of flow.filter((candidate) => candidate.type !== 'tab')) expect([file, node.id, helper.getNode(node.id) !== null]).toEqual([file, node.id, true]);
       await helper.unload();
     }
@@ -77,7 +82,7 @@ describe('examples/', () => {
   it('every node’s help says what its outputs carry and names an example flow that is in examples/', () => {
     const locales = join(__dirname, '../../nodes/node-red/locales/en-US');
     const helps = readdirSync(locales).filter((file) => file.endsWith('.html'));
-    expect(helps.sort()).toEqual(['whatsapp-send.html', 'whatsapp-webhook.html', 'whatsapp-workspace.html']);
+    expect(helps.sort()).toEqual(['whatsapp-in.html', 'whatsapp-send.html', 'whatsapp-webhook.html', 'whatsapp-workspace.html']);
     for (const file of helps) {
       const help = readFileSync(join(locales, file), 'utf8');
       expect([file, help.includes('<h3>Outputs</h3>'), help.includes('<h3>Example</h3>')]).toEqual([file, true, true]);
@@ -97,6 +102,22 @@ describe('examples/', () => {
     const message = await accepted;
     expect(message.payload).toMatchObject({ message_id: answer.body.data.message_id, recipient: { field: 'phone' } });
   });
+
+  it('reply-in-thread.json: a received text is emitted and answered by chat_id, quoting it', async () => {
+    await helper.load([workspaceInit, sendInit, inInit, ...core], example('reply-in-thread.json'));
+    const receivedOne = received('wa-in-example-received');
+    const answered = received('wa-in-example-accepted');
+    const config = helper.getNode('wa-in-example-workspace') as unknown as { workspace: Promise<import('../../shared/workspace/workspace').Workspace> };
+    const workspace = await config.workspace;
+    const [account] = workspace.connections();
+    // What a connected account's transport reports; the dry-run account stands in for a linked phone.
+    workspace.received.take(account!.account.id, incomingText({ text: 'is my order on its way?' }));
+    const message = await receivedOne;
+    expect(message.payload).toMatchObject({ type: 'text', text: 'is my order on its way?', chat_id: expect.stringMatching(/^\d+$/) });
+    const answer = await answered;
+    const queued = await workspace.message(String(answer.payload.message_id).slice('wa_backend:'.length));
+    expect(queued).toMatchObject({ text: 'Thanks Alice, we got your message.', quotedId: message.payload.id, jid: '14155550123@s.whatsapp.net' });
+  }, 20_000);
 
   it('send-with-status.json: accepted at once, then its status changes; a failure and a refusal as described', async () => {
     await helper.load([workspaceInit, sendInit, ...core], example('send-with-status.json'));
