@@ -314,6 +314,7 @@ export class AccountRuntime {
     const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
       outbox: this.deps.store.outbox,
       transport,
+      linkedAt: account.createdAt,
       owner: this.ownership.owner,
       holdsSafely: () => this.ownership.holdsSafely(account.id),
       quoted: async (messageId, accountId) => {
