@@ -25,6 +25,8 @@ export interface AccountConnection {
   /** Why it is paused, logged out, replaced or reconnecting, in one sentence. */
   readonly detail: string | null;
   readonly pausedUntil: number | null;
+  /** Why sending is paused, in one sentence, while a pause holds (also while reconnecting); else null. */
+  readonly pauseReason: string | null;
 }
 
 export interface AccountRuntimeDeps {
@@ -221,7 +223,13 @@ export class AccountRuntime {
     if (!account) return undefined;
     const transport = this.transports.get(accountId);
     const info = transport?.connectionInfo?.();
-    return { account, state: transport?.state ?? null, detail: info?.detail ?? null, pausedUntil: info?.pausedUntil ?? null };
+    return {
+      account,
+      state: transport?.state ?? null,
+      detail: info?.detail ?? null,
+      pausedUntil: info?.pausedUntil ?? null,
+      pauseReason: info?.pauseReason ?? null,
+    };
   }
 
   /** Lifts a pause (restriction, message cap) early; false when the account has no such connection. */

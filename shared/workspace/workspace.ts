@@ -477,7 +477,8 @@ export class Workspace {
   private withRemoteState(connection: AccountConnection): AccountConnection {
     if (connection.state !== null) return connection;
     const remote = this.remoteStates.get(connection.account.id);
-    return remote ? { ...connection, state: remote.state, detail: remote.detail } : connection;
+    // The owner's journal carries the state and its sentence; a paused account's sentence is the pause's reason.
+    return remote ? { ...connection, state: remote.state, detail: remote.detail, pauseReason: remote.state === 'paused' ? remote.detail : null } : connection;
   }
 
   /** Called when an account's connection state changes (after its record is updated). */
