@@ -129,7 +129,9 @@ export class AccountDispatcher {
     if (this.unrecorded && !(await this.recordPending())) return 'blocked';
     if (!this.deps.transport.isReady()) return 'blocked';
     const now = this.deps.now();
-    const caps = warmedUpCaps(this.options.caps, this.options.warmup, this.deps.linkedAt ?? now, now);
+    // Without a link time there is nothing to warm up from: the caps hold as set.
+    const { linkedAt } = this.deps;
+    const caps = linkedAt === undefined ? this.options.caps : warmedUpCaps(this.options.caps, this.options.warmup, linkedAt, now);
     const wait = await capWait(caps, (since) => this.deps.outbox.countSentSince(this.accountId, since), now);
     if (wait > 0) {
       this.wakeIn(wait);
