@@ -123,6 +123,13 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       description: 'Longest random pause between two messages of one account',
     },
     {
+      displayName: 'Cap per Minute',
+      name: 'capPerMinute',
+      type: 'number',
+      default: 0,
+      description: 'At most this many messages per account per minute (0: no cap)',
+    },
+    {
       displayName: 'Cap per Hour',
       name: 'capPerHour',
       type: 'number',
@@ -135,6 +142,22 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       type: 'number',
       default: 0,
       description: 'At most this many messages per account per day (0: no cap)',
+    },
+    {
+      displayName: 'Warm-Up Days',
+      name: 'warmupDays',
+      type: 'number',
+      default: 0,
+      description:
+        'For a newly linked number, the caps start lower and rise in a straight line to full over this many days from when the account was first linked (0: off). Needs at least one cap.',
+    },
+    {
+      displayName: 'Warm-Up Start (%)',
+      name: 'warmupStartPercent',
+      type: 'number',
+      default: 10,
+      description: 'The share of each cap on the day the number is linked, from 1 to 100',
+      displayOptions: { hide: { warmupDays: [0] } },
     },
     {
       displayName: 'Allow Private File URLs',

@@ -60,6 +60,8 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       name: connection.account.name,
       state: connection.state,
       detail: connection.detail,
+      pausedUntil: connection.pausedUntil === null ? null : new Date(connection.pausedUntil).toISOString(),
+      pauseReason: connection.pauseReason,
     })),
     quota: await workspace.quota(),
     attempts: summarizeAttempts(await workspace.attempts(), 10),

@@ -32,8 +32,11 @@ export interface WorkspaceConfigDef extends NodeDef {
   receivedRetentionDays?: string;
   gapMinSeconds: string;
   gapMaxSeconds: string;
+  capPerMinute?: string;
   capPerHour: string;
   capPerDay: string;
+  warmupDays?: string;
+  warmupStartPercent?: string;
   allowPrivateFileUrls: boolean;
   dryRunPhones: string;
   initialToken: string;

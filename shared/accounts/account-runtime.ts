@@ -25,6 +25,8 @@ export interface AccountConnection {
   /** Why it is paused, logged out, replaced or reconnecting, in one sentence. */
   readonly detail: string | null;
   readonly pausedUntil: number | null;
+  /** Why sending is paused, in one sentence, while a pause holds (also while reconnecting); else null. */
+  readonly pauseReason: string | null;
 }
 
 export interface AccountRuntimeDeps {
@@ -221,7 +223,13 @@ export class AccountRuntime {
     if (!account) return undefined;
     const transport = this.transports.get(accountId);
     const info = transport?.connectionInfo?.();
-    return { account, state: transport?.state ?? null, detail: info?.detail ?? null, pausedUntil: info?.pausedUntil ?? null };
+    return {
+      account,
+      state: transport?.state ?? null,
+      detail: info?.detail ?? null,
+      pausedUntil: info?.pausedUntil ?? null,
+      pauseReason: info?.pauseReason ?? null,
+    };
   }
 
   /** Lifts a pause (restriction, message cap) early; false when the account has no such connection. */
@@ -314,6 +322,7 @@ export class AccountRuntime {
     const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
       outbox: this.deps.store.outbox,
       transport,
+      linkedAt: account.createdAt,
       owner: this.ownership.owner,
       holdsSafely: () => this.ownership.holdsSafely(account.id),
       quoted: async (messageId, accountId) => {

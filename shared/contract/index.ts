@@ -11,6 +11,7 @@ export function parseSendRequest(body: Buffer | string): Result<SendRequest> {
 
 export { parseJsonBody } from './parse-json';
 export { validateSendPayload } from './validate';
+export { WHATSAPP_LIMITS } from './limits';
 export { normalizePhone, type PhoneResult } from './phone';
 export { normalizeJid } from './jid';
 export { normalizeChatId, isHttpUrl, normalizeFileName } from './normalize';

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import { reject, type Rejection } from '../rejection';
+import { WHATSAPP_LIMITS } from './limits';
 import { normalizePhone } from './phone';
 import type { KnownField } from './schema';
 
@@ -42,6 +43,19 @@ export const QUOTED_MESSAGE_OTHER_ACCOUNT =
 export const CHAT_NAME_INVALID = 'Field "chat_name" must be a non-empty string with the chat\'s exact name.';
 export const ACCOUNT_PHONES_DISAGREE =
   'Fields "whatsapp_account_phone" and "whatsapp account phone" disagree; send only one.';
+
+/** `length` as the limit counts it (UTF-16 code units). */
+export function textTooLong(length: number): string {
+  return `Field "text" is ${length} characters long; WhatsApp accepts at most ${WHATSAPP_LIMITS.textLength} in one message.`;
+}
+
+/** `bytes`: the name's length in UTF-8. */
+export function fileNameTooLong(bytes: number): string {
+  return (
+    `Field "file_name" is ${bytes} bytes long in UTF-8; a file name may be at most ${WHATSAPP_LIMITS.fileNameBytes} bytes, ` +
+    "as the recipient's phone saves the file under it."
+  );
+}
 
 export function actionNotSend(value: unknown): string {
   return `Field "action" must be "send"; got ${show(value)}.`;

@@ -8,8 +8,11 @@ import {
   RECIPIENT_REQUIRED,
   TEXT_EMPTY,
   badField,
+  fileNameTooLong,
+  textTooLong,
   rejectionForSchemaError,
 } from './messages';
+import { fileNameBytes, WHATSAPP_LIMITS } from './limits';
 import { normalizeChatId, normalizeFileName } from './normalize';
 import { normalizePhone } from './phone';
 import { KNOWN_FIELDS, sendPayloadValidator, type SendPayload } from './schema';
@@ -41,6 +44,8 @@ function applyRules(payload: SendPayload, attached: AttachedFile | undefined): R
   if (!file.ok) return file;
   const blankText = payload.text.trim() === '';
   if (blankText && file.value === undefined) return fail(badField('text', TEXT_EMPTY));
+  // A blank text beside a file is not sent, so only a text that goes out is held to WhatsApp's limit.
+  if (!blankText && payload.text.length > WHATSAPP_LIMITS.textLength) return fail(badField('text', textTooLong(payload.text.length)));
 
   const recipientFields = RECIPIENT_FIELDS.filter((field) => isPresent(payload[field]));
   const [chosen, ...unused] = recipientFields;
@@ -68,11 +73,20 @@ function fileOf(payload: SendPayload, attached: AttachedFile | undefined): Resul
   const fileName = payload.file_name ?? undefined;
   if (attached) {
     if (fileUrl !== undefined) return fail(badField('file_url', FILE_URL_AND_ATTACHMENT));
-    return ok({ attached: true, name: normalized(normalizeFileName(fileName ?? attached.name)) });
+    const name = normalized(normalizeFileName(fileName ?? attached.name));
+    return withinNameLimit(name, () => ({ attached: true, name }));
   }
   if (fileName !== undefined && fileUrl === undefined) return fail(badField('file_name', FILE_NAME_WITHOUT_URL));
   if (fileUrl !== undefined && fileName === undefined) return fail(badField('file_name', FILE_NAME_REQUIRED));
-  return ok(fileUrl === undefined ? undefined : { url: fileUrl.trim(), name: normalized(normalizeFileName(fileName!)) });
+  if (fileUrl === undefined) return ok(undefined);
+  const name = normalized(normalizeFileName(fileName!));
+  return withinNameLimit(name, () => ({ url: fileUrl.trim(), name }));
+}
+
+/** The file, when its (normalised) name is within the limit; the name is what the recipient sees. */
+function withinNameLimit(name: string, file: () => NonNullable<SendRequest['file']>): Result<SendRequest['file']> {
+  const bytes = fileNameBytes(name);
+  return bytes > WHATSAPP_LIMITS.fileNameBytes ? fail(badField('file_name', fileNameTooLong(bytes))) : ok(file());
 }
 
 /** null counts as absent: many CRMs send null for a field they have no value for. */

@@ -4,13 +4,15 @@ import type { DownloadedFile } from '../attachments/types';
 import type { MessageChange, MessageStatus, OutboxMessage } from '../model';
 import type { OutboxRepository } from '../store/types';
 import type { MessageReference, StatusUpdate, Transport } from '../transport/types';
-import { capWait, randomGap, type GapRange, type SendCaps } from './pacing';
+import { capWait, randomGap, warmedUpCaps, type GapRange, type SendCaps, type Warmup } from './pacing';
 import { retryDelay, type RetryPolicy } from '../time/backoff';
 import { describeFailure } from './failure';
 
 export interface DispatchOptions {
   readonly gap: GapRange;
   readonly caps: SendCaps;
+  /** Caps ramp up from the account's link time (off when absent). */
+  readonly warmup?: Warmup;
   readonly retry: RetryPolicy;
   /** How long a failed message's units stay spent before they are given back. */
   readonly refundDelayMs: number;
@@ -19,6 +21,8 @@ export interface DispatchOptions {
 export interface DispatchDeps {
   readonly outbox: OutboxRepository;
   readonly transport: Transport;
+  /** When the account was first linked (Account.createdAt), where a warm-up starts. */
+  readonly linkedAt?: number;
   /** The workspace's owner id: a claim happens only while it holds the account (see OwnershipRepository). */
   readonly owner?: string;
   /**
@@ -125,7 +129,10 @@ export class AccountDispatcher {
     if (this.unrecorded && !(await this.recordPending())) return 'blocked';
     if (!this.deps.transport.isReady()) return 'blocked';
     const now = this.deps.now();
-    const wait = await capWait(this.options.caps, (since) => this.deps.outbox.countSentSince(this.accountId, since), now);
+    // Without a link time there is nothing to warm up from: the caps hold as set.
+    const { linkedAt } = this.deps;
+    const caps = linkedAt === undefined ? this.options.caps : warmedUpCaps(this.options.caps, this.options.warmup, linkedAt, now);
+    const wait = await capWait(caps, (since) => this.deps.outbox.countSentSince(this.accountId, since), now);
     if (wait > 0) {
       this.wakeIn(wait);
       return 'blocked';

@@ -20,8 +20,11 @@ export interface WorkspaceSettings {
   readonly receivedRetentionDays: number;
   readonly gapMinSeconds: number;
   readonly gapMaxSeconds: number;
+  readonly capPerMinute?: number;
   readonly capPerHour?: number;
   readonly capPerDay?: number;
+  /** Warm-up of a newly linked number (absent: off): the caps ramp up over `days` from `startPercent`. */
+  readonly warmup?: { readonly days: number; readonly startPercent: number };
   /** Lets file_url point at private addresses (a file server on the same network). Off by default. */
   readonly allowPrivateFileUrls: boolean;
   /** Phones (digits) that get a dry-run account: messages are recorded, not sent. */
@@ -52,10 +55,14 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
   if (!store.ok) return store;
   const gap = gapRange(raw);
   if (!gap.ok) return gap;
+  const capPerMinute = optionalNumber(raw, 'capPerMinute', 1, 100_000);
+  if (!capPerMinute.ok) return capPerMinute;
   const capPerHour = optionalNumber(raw, 'capPerHour', 1, 1_000_000);
   if (!capPerHour.ok) return capPerHour;
   const capPerDay = optionalNumber(raw, 'capPerDay', 1, 10_000_000);
   if (!capPerDay.ok) return capPerDay;
+  const warmup = warmupSetting(raw, [capPerMinute.value, capPerHour.value, capPerDay.value]);
+  if (!warmup.ok) return warmup;
   const initialToken = initialTokenSetting(raw);
   if (!initialToken.ok) return initialToken;
   const quotaAllowance = numberOr(raw, 'quotaAllowance', DEFAULT_SETTINGS.quotaAllowance, 0, 100_000_000);
@@ -77,8 +84,10 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
     receivedRetentionDays: receivedRetentionDays.value,
     gapMinSeconds: gap.value.minSeconds,
     gapMaxSeconds: gap.value.maxSeconds,
+    ...(capPerMinute.value === undefined ? {} : { capPerMinute: capPerMinute.value }),
     ...(capPerHour.value === undefined ? {} : { capPerHour: capPerHour.value }),
     ...(capPerDay.value === undefined ? {} : { capPerDay: capPerDay.value }),
+    ...(warmup.value === undefined ? {} : { warmup: warmup.value }),
     allowPrivateFileUrls: flag(raw, 'allowPrivateFileUrls'),
     dryRunPhones: dryRunPhones.value,
     ...(initialToken.value === undefined ? {} : { initialToken: initialToken.value }),
@@ -95,6 +104,27 @@ function gapRange(raw: RawSettings): Result<{ readonly minSeconds: number; reado
     return fail(reject(400, `Setting "gapMaxSeconds" (${max.value}) must not be below "gapMinSeconds" (${min.value}).`, 'gapMaxSeconds'));
   }
   return ok({ minSeconds: min.value, maxSeconds: max.value });
+}
+
+/** The start of a warm-up, when `warmupDays` leaves it blank. */
+export const DEFAULT_WARMUP_START_PERCENT = 10;
+
+/**
+ * `warmupDays` (blank or 0: off) and `warmupStartPercent`: a warm-up scales the caps, so it needs one.
+ * The start percent is read only when a warm-up is on.
+ */
+function warmupSetting(raw: RawSettings, caps: readonly (number | undefined)[]): Result<WorkspaceSettings['warmup']> {
+  const days = optionalNumber(raw, 'warmupDays', 0, 365);
+  if (!days.ok) return days;
+  if (days.value === undefined || days.value === 0) return ok(undefined);
+  const startPercent = numberOr(raw, 'warmupStartPercent', DEFAULT_WARMUP_START_PERCENT, 1, 100);
+  if (!startPercent.ok) return startPercent;
+  if (caps.every((cap) => cap === undefined)) {
+    return fail(
+      reject(400, 'Setting "warmupDays" ramps the caps up, but no cap is set: set "capPerMinute", "capPerHour" or "capPerDay" too, or set "warmupDays" to 0.', 'warmupDays'),
+    );
+  }
+  return ok({ days: days.value, startPercent: startPercent.value });
 }
 
 function initialTokenSetting(raw: RawSettings): Result<string | undefined> {

@@ -30,9 +30,11 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
     pacing: {
       gap: { minMs: settings.gapMinSeconds * 1000, maxMs: settings.gapMaxSeconds * 1000 },
       caps: {
+        ...(settings.capPerMinute === undefined ? {} : { perMinute: settings.capPerMinute }),
         ...(settings.capPerHour === undefined ? {} : { perHour: settings.capPerHour }),
         ...(settings.capPerDay === undefined ? {} : { perDay: settings.capPerDay }),
       },
+      ...(settings.warmup ? { warmup: { days: settings.warmup.days, startFraction: settings.warmup.startPercent / 100 } } : {}),
     },
     download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
     received: { retentionMs: settings.receivedRetentionDays * 24 * 3_600_000 },

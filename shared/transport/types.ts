@@ -134,8 +134,11 @@ export interface Transport {
   start?(): Promise<void>;
   /** Tells the service this device goes away (unlink). */
   logout?(): Promise<void>;
-  /** A sentence about the state (why paused, logged out, replaced) and until when a pause lasts. */
-  connectionInfo?(): { readonly detail: string | null; readonly pausedUntil: number | null };
+  /**
+   * A sentence about the state (why paused, logged out, replaced), until when a pause lasts and why: the
+   * pause's reason holds even while `detail` says why the connection is down.
+   */
+  connectionInfo?(): { readonly detail: string | null; readonly pausedUntil: number | null; readonly pauseReason?: string | null };
   /** Lifts a pause early. */
   resume?(): void;
   /** Reconnects now (after being replaced, or to skip a backoff). */

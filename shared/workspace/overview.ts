@@ -15,6 +15,8 @@ export interface AccountOverview {
   readonly detail: string | null;
   /** ISO time a pause lifts, when paused. */
   readonly pausedUntil: string | null;
+  /** Why sending is paused, while a pause holds (also while reconnecting, when `detail` says why it is down). */
+  readonly pauseReason: string | null;
   /** Messages waiting to be sent from it (queued or sending). */
   readonly queued: number;
 }
@@ -58,7 +60,7 @@ export async function workspaceOverview(workspace: Workspace, failureCount = OVE
   return {
     webhook: { token, enabled },
     quota,
-    accounts: connections.map(({ account, state, detail, pausedUntil }) => ({
+    accounts: connections.map(({ account, state, detail, pausedUntil, pauseReason }) => ({
       id: account.id,
       kind: account.kind,
       phone: account.phone,
@@ -66,6 +68,7 @@ export async function workspaceOverview(workspace: Workspace, failureCount = OVE
       state,
       detail,
       pausedUntil: pausedUntil === null ? null : new Date(pausedUntil).toISOString(),
+      pauseReason,
       queued: depths.get(account.id) ?? 0,
     })),
     failures: lastFailures(attempts, failed.flat(), failureCount),

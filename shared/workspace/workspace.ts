@@ -7,7 +7,7 @@ import { driverRegistry } from '../transport/driver';
 import type { AttachedFileInput } from '../attachments';
 import { DEFAULT_DOWNLOAD_POLICY, type DownloadPolicy } from '../attachments/types';
 import type { SendRequest } from '../contract/types';
-import { DEFAULT_GAP, type GapRange, type SendCaps } from '../dispatch/pacing';
+import { DEFAULT_GAP, type GapRange, type SendCaps, type Warmup } from '../dispatch/pacing';
 import { DEFAULT_RETRY, type RetryPolicy } from '../time/backoff';
 import type { Account, AccountState, Attempt, Chat, ChatInput, MessageChange, MessageEvent, OutboxMessage, QuotaState, WebhookState } from '../model';
 import { pooledRandomBytes } from '../outbox/message-id';
@@ -36,7 +36,7 @@ export type { BaileysAccountsOptions } from '../transport/baileys/driver';
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
   readonly quota?: Partial<QuotaPolicy> & { readonly refundDelayMs?: number };
-  readonly pacing?: { readonly gap?: GapRange; readonly caps?: SendCaps };
+  readonly pacing?: { readonly gap?: GapRange; readonly caps?: SendCaps; readonly warmup?: Warmup };
   readonly retry?: RetryPolicy;
   readonly download?: Partial<DownloadPolicy>;
   /** Opens the connection of a linked account instead of Baileys (tests of the core use fakes). */
@@ -132,6 +132,7 @@ export class Workspace {
       dispatch: {
         gap: options.pacing?.gap ?? DEFAULT_GAP,
         caps: options.pacing?.caps ?? {},
+        ...(options.pacing?.warmup ? { warmup: options.pacing.warmup } : {}),
         retry: options.retry ?? DEFAULT_RETRY,
         refundDelayMs: options.quota?.refundDelayMs ?? 0,
       },
@@ -476,7 +477,8 @@ export class Workspace {
   private withRemoteState(connection: AccountConnection): AccountConnection {
     if (connection.state !== null) return connection;
     const remote = this.remoteStates.get(connection.account.id);
-    return remote ? { ...connection, state: remote.state, detail: remote.detail } : connection;
+    // The owner's journal carries the state and its sentence; a paused account's sentence is the pause's reason.
+    return remote ? { ...connection, state: remote.state, detail: remote.detail, pauseReason: remote.state === 'paused' ? remote.detail : null } : connection;
   }
 
   /** Called when an account's connection state changes (after its record is updated). */

@@ -12,6 +12,19 @@ function ownMessage(id: string, jid = PEER): WAMessage {
   return loadBaileys().generateWAMessageFromContent(jid, { extendedTextMessage: { text: 'hi' } }, { userJid: ME.id, messageId: id });
 }
 
+const OTHER = '14155550000@s.whatsapp.net';
+const RESTRICTION = `${RESTRICTED_REASON}: it refused messages to 2 different contacts within an hour (error 463).`;
+
+/** A 463 error ack for our message `id` sent to `jid`. */
+function refusal463(id: string, jid = PEER) {
+  return { key: { remoteJid: jid, fromMe: true, id }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } };
+}
+
+/** WhatsApp refuses two different contacts (no LID known): the restriction that pauses the account. */
+function restrict(h: Harness): void {
+  h.sockets.last.emit('messages.update', [refusal463('E463A', PEER), refusal463('E463B', OTHER)]);
+}
+
 describe('BaileysConnection: message status', () => {
   let h: Harness;
   beforeEach(async () => {
@@ -112,43 +125,135 @@ describe('BaileysConnection: message status', () => {
     expect(h.statuses).toEqual([{ messageId: 'EBUF', status: 'failed', reason: 'WhatsApp did not find the recipient (error 404)' }]);
   });
 
-  it('463 fails the message and pauses the account for the configured time; the queue waits, then sending resumes', async () => {
+  it('463s to two different contacts within an hour fail both and pause the account for the configured time; the queue waits, then sending resumes', async () => {
     const { ACCOUNT_RESTRICTED_TEXT } = loadBaileys();
     const start = h.clock.now();
     h.sockets.last.emit('messages.update', [
       { key: { remoteJid: PEER, fromMe: true, id: 'E463' }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463', ACCOUNT_RESTRICTED_TEXT] } },
     ]);
     await settle();
-    expect(h.statuses).toEqual([{ messageId: 'E463', status: 'failed', reason: 'WhatsApp restricted this account from starting new chats (error 463)' }]);
+    expect(h.connection.state).toBe('open');
+    await h.clock.advance(HOUR - 1);
+    h.sockets.last.emit('messages.update', [refusal463('E463B', OTHER)]);
+    await settle();
+    expect(h.statuses).toEqual([
+      { messageId: 'E463', status: 'failed', reason: 'WhatsApp refused to start a chat with this contact (error 463)' },
+      { messageId: 'E463B', status: 'failed', reason: 'WhatsApp restricted this account from starting new chats (error 463)' },
+    ]);
     expect(h.connection.state).toBe('paused');
     expect(h.connection.isReady()).toBe(false);
-    expect(h.connection.connectionInfo()).toMatchObject({
-      state: 'paused',
-      detail: 'WhatsApp restricted this account from starting new chats (error 463).',
-      pausedUntil: start + 6 * HOUR,
-    });
+    const pausedAt = start + HOUR - 1;
+    expect(h.connection.connectionInfo()).toMatchObject({ state: 'paused', detail: RESTRICTION, pauseReason: RESTRICTION, pausedUntil: pausedAt + 6 * HOUR });
     await expect(h.connection.sendText(PEER, 'hi', '3EB0000000000000000001')).rejects.toMatchObject({ kind: 'unavailable' });
     await h.clock.advance(6 * HOUR - 1);
     expect(h.connection.state).toBe('paused');
     await h.clock.advance(1);
     expect(h.connection.state).toBe('open');
+    expect(h.connection.connectionInfo()).toMatchObject({ pauseReason: null, pausedUntil: null });
     expect(h.states).toEqual(['open', 'paused', 'open']);
     expect(await h.store.auth.readDeviceState(ACCOUNT_ID)).toEqual({ pausedUntil: null, pauseReason: null, loggedOutAt: null });
   });
 
-  it('a pause survives a restart: the new connection opens paused until the same time', async () => {
-    const start = h.clock.now();
-    h.sockets.last.emit('messages.update', [
-      { key: { remoteJid: PEER, fromMe: true, id: 'E463' }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } },
-    ]);
+  it('the same contact refused twice fails both messages and does not pause; nor do two contacts more than an hour apart', async () => {
+    h.sockets.last.emit('messages.update', [refusal463('A1'), refusal463('A2')]);
     await settle();
-    expect(await h.store.auth.readDeviceState(ACCOUNT_ID)).toEqual({ pausedUntil: start + 6 * HOUR, pauseReason: `${RESTRICTED_REASON} (error 463).`, loggedOutAt: null });
+    await h.clock.advance(HOUR);
+    h.sockets.last.emit('messages.update', [refusal463('B1', OTHER)]);
+    await settle();
+    const reason = 'WhatsApp refused to start a chat with this contact (error 463)';
+    expect(h.statuses).toEqual([
+      { messageId: 'A1', status: 'failed', reason },
+      { messageId: 'A2', status: 'failed', reason },
+      { messageId: 'B1', status: 'failed', reason },
+    ]);
+    expect(h.connection.state).toBe('open');
+    expect(h.connection.connectionInfo()).toMatchObject({ pauseReason: null, pausedUntil: null });
+  });
+
+  it('a 463 to a contact whose LID Baileys knows resends the same message, with the same id, to the LID once', async () => {
+    const socket = h.sockets.last;
+    const lid = '207011234567890@lid';
+    socket.lidByPhone.set(PEER, lid);
+    await h.connection.sendText(PEER, 'hello Ana', '3EB0000000000000000A01');
+    socket.emit('messages.update', [refusal463('3EB0000000000000000A01')]);
+    await settle();
+    expect(socket.phoneLookups).toEqual([PEER]);
+    expect(socket.relayed).toEqual([{ jid: lid, messageId: '3EB0000000000000000A01', message: { extendedTextMessage: { text: 'hello Ana' } }, at: h.clock.now() }]);
+    // Not failed: the resend may well be delivered; its receipts come by the same id.
+    expect(h.statuses).toEqual([]);
+    socket.emit('messages.update', [{ key: { remoteJid: lid, fromMe: true, id: '3EB0000000000000000A01' }, update: { status: WA_STATUS.DELIVERY_ACK } }]);
+    await settle();
+    expect(h.statuses).toEqual([{ messageId: '3EB0000000000000000A01', status: 'delivered' }]);
+    expect(h.connection.state).toBe('open');
+  });
+
+  it('a resend refused at the LID too fails the message, is not resent again, and counts for its phone contact', async () => {
+    const socket = h.sockets.last;
+    const lid = '207011234567890@lid';
+    socket.lidByPhone.set(PEER, lid);
+    await h.connection.sendText(PEER, 'hello Ana', '3EB0000000000000000A02');
+    socket.emit('messages.update', [refusal463('3EB0000000000000000A02')]);
+    await settle();
+    socket.emit('messages.update', [refusal463('3EB0000000000000000A02', lid)]);
+    await settle();
+    expect(socket.relayed).toHaveLength(1);
+    expect(h.statuses).toEqual([
+      { messageId: '3EB0000000000000000A02', status: 'failed', reason: 'WhatsApp refused to start a chat with this contact (error 463), also when resent to its LID' },
+    ]);
+    expect(h.connection.state).toBe('open');
+    // The same contact by its phone JID is still one contact; another contact within the hour pauses.
+    socket.emit('messages.update', [refusal463('A3')]);
+    await settle();
+    expect(h.connection.state).toBe('open');
+    socket.emit('messages.update', [refusal463('B2', OTHER)]);
+    await settle();
+    expect(h.connection.connectionInfo()).toMatchObject({ state: 'paused', pauseReason: RESTRICTION });
+  });
+
+  it('without a LID mapping there is no resend: the message fails', async () => {
+    const socket = h.sockets.last;
+    await h.connection.sendText(PEER, 'hello Ana', '3EB0000000000000000A03');
+    socket.emit('messages.update', [refusal463('3EB0000000000000000A03')]);
+    await settle();
+    expect(socket.phoneLookups).toEqual([PEER]);
+    expect(socket.relayed).toEqual([]);
+    expect(h.statuses).toEqual([{ messageId: '3EB0000000000000000A03', status: 'failed', reason: 'WhatsApp refused to start a chat with this contact (error 463)' }]);
+  });
+
+  it('a LID resend that fails to go out counts the 463 as it came', async () => {
+    const socket = h.sockets.last;
+    socket.lidByPhone.set(PEER, '207011234567890@lid');
+    socket.relay = async () => {
+      throw new Error('Connection Closed');
+    };
+    await h.connection.sendText(PEER, 'hello Ana', '3EB0000000000000000A04');
+    socket.emit('messages.update', [refusal463('3EB0000000000000000A04')]);
+    await settle();
+    expect(socket.relayed).toHaveLength(1);
+    expect(h.statuses).toEqual([{ messageId: '3EB0000000000000000A04', status: 'failed', reason: 'WhatsApp refused to start a chat with this contact (error 463)' }]);
+  });
+
+  it('a 463 for a message sent to a LID or a group is not resent', async () => {
+    const socket = h.sockets.last;
+    socket.lidByPhone.set(PEER, '207011234567890@lid');
+    socket.emit('messages.update', [refusal463('L1', '207011234567890@lid'), refusal463('G1', GROUP)]);
+    await settle();
+    expect(socket.phoneLookups).toEqual([]);
+    expect(socket.relayed).toEqual([]);
+    expect(h.statuses.map((status) => status.messageId)).toEqual(['L1', 'G1']);
+  });
+
+  it('a pause survives a restart: the new connection opens paused until the same time, with its reason', async () => {
+    const start = h.clock.now();
+    restrict(h);
+    await settle();
+    expect(await h.store.auth.readDeviceState(ACCOUNT_ID)).toEqual({ pausedUntil: start + 6 * HOUR, pauseReason: RESTRICTION, loggedOutAt: null });
     await h.clock.advance(HOUR);
     const again = await h.restart();
     h.sockets.last.open();
     await settle();
     expect(again.state).toBe('paused');
-    expect(again.connectionInfo().pausedUntil).toBe(start + 6 * HOUR);
+    expect(again.connectionInfo()).toMatchObject({ pausedUntil: start + 6 * HOUR, pauseReason: RESTRICTION, detail: RESTRICTION });
     await h.clock.advance(5 * HOUR);
     expect(again.state).toBe('open');
   });
@@ -206,9 +311,7 @@ describe('BaileysConnection: message status', () => {
   });
 
   it('resume() lifts every pause at once', async () => {
-    h.sockets.last.emit('messages.update', [
-      { key: { remoteJid: PEER, fromMe: true, id: 'E463' }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } },
-    ]);
+    restrict(h);
     await settle();
     expect(h.connection.state).toBe('paused');
     h.connection.resume();
@@ -218,13 +321,13 @@ describe('BaileysConnection: message status', () => {
   });
 
   it('a pause shows only while connected: reconnecting wins, and the pause returns on open', async () => {
-    h.sockets.last.emit('messages.update', [
-      { key: { remoteJid: PEER, fromMe: true, id: 'E463' }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } },
-    ]);
+    restrict(h);
     await settle();
     h.sockets.last.disconnect(408);
     await settle();
     expect(h.connection.state).toBe('reconnecting');
+    // The pause's reason stays known while the state says why the connection is down.
+    expect(h.connection.connectionInfo()).toMatchObject({ pauseReason: RESTRICTION, detail: expect.stringContaining('reconnecting') });
     await h.clock.advance(1_000);
     h.sockets.last.open();
     await settle();

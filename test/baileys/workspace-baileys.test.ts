@@ -193,29 +193,35 @@ describe('Workspace with linked accounts (fake sockets)', () => {
     expect(s.changes.filter((change) => change.messageId === id).map((change) => change.status)).toEqual(['queued', 'sending', 'sent', 'read']);
   });
 
-  it('an error ack fails a sent message and refunds it; 463 also pauses the account, whose queue then waits', async () => {
+  it('a 463 fails a sent message and refunds it; a second contact refused within the hour pauses the account with its reason, and the queue waits', async () => {
     s = await setup({}, async (store) => {
       await store.accounts.put(linkedAccount);
       await primeLinkedAuth(store, linkedAccount.id, ME);
     });
     s.sockets.last.open();
     await until(() => s.workspace.connection(linkedAccount.id)?.state === 'open');
+    const refuse = (id: string, jid: string) =>
+      s.sockets.last.emit('messages.update', [{ key: { remoteJid: jid, fromMe: true, id }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } }]);
     const first = await post(s.workspace, { action: 'send', jid: '14151231234@s.whatsapp.net', text: 'one' });
-    await until(async () => (await s.workspace.message(first))?.status === 'sent');
-    s.sockets.last.emit('messages.update', [
-      { key: { remoteJid: '14151231234@s.whatsapp.net', fromMe: true, id: first }, update: { status: WA_STATUS.ERROR, messageStubParameters: ['463'] } },
-    ]);
+    const other = await post(s.workspace, { action: 'send', jid: '14155550000@s.whatsapp.net', text: 'two' });
+    await until(async () => (await s.workspace.message(other))?.status === 'sent');
+    refuse(first, '14151231234@s.whatsapp.net');
     await until(async () => (await s.workspace.message(first))?.status === 'failed');
-    expect((await s.workspace.message(first))?.reason).toBe('WhatsApp restricted this account from starting new chats (error 463)');
-    expect((await s.workspace.quota()).used).toBe(0);
+    expect((await s.workspace.message(first))?.reason).toBe('WhatsApp refused to start a chat with this contact (error 463)');
+    expect(s.workspace.connection(linkedAccount.id)).toMatchObject({ state: 'open', pauseReason: null });
+    refuse(other, '14155550000@s.whatsapp.net');
     await until(() => s.workspace.connection(linkedAccount.id)?.state === 'paused');
-    expect(s.workspace.connection(linkedAccount.id)?.detail).toBe('WhatsApp restricted this account from starting new chats (error 463).');
-    const second = await post(s.workspace, { action: 'send', jid: '14151231234@s.whatsapp.net', text: 'two' });
+    expect((await s.workspace.message(other))?.reason).toBe('WhatsApp restricted this account from starting new chats (error 463)');
+    expect((await s.workspace.quota()).used).toBe(0);
+    const reason = 'WhatsApp restricted this account from starting new chats: it refused messages to 2 different contacts within an hour (error 463).';
+    expect(s.workspace.connection(linkedAccount.id)).toMatchObject({ detail: reason, pauseReason: reason, pausedUntil: expect.any(Number) });
+    const third = await post(s.workspace, { action: 'send', jid: '14151231234@s.whatsapp.net', text: 'three' });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await s.workspace.message(second))?.status).toBe('queued');
-    expect(s.sockets.last.sent).toHaveLength(1);
+    expect((await s.workspace.message(third))?.status).toBe('queued');
+    expect(s.sockets.last.sent).toHaveLength(2);
     expect(s.workspace.resumeAccount(linkedAccount.id)).toBe(true);
-    await until(async () => (await s.workspace.message(second))?.status === 'sent');
+    await until(async () => (await s.workspace.message(third))?.status === 'sent');
+    expect(s.workspace.connection(linkedAccount.id)).toMatchObject({ state: 'open', pauseReason: null, pausedUntil: null });
   });
 
   it('logged out: the account becomes inactive, its queue waits, then fails with a refund after the TTL', async () => {

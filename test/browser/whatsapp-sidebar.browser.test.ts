@@ -172,6 +172,32 @@ describe('the WhatsApp sidebar tab in headless Chromium', () => {
       expect(pageErrors).toEqual([]);
     }), 30_000);
 
+  it("shows why an account is paused with the pause's end, also beneath the reason it is reconnecting", () =>
+    step('pause', async () => {
+      // No WhatsApp here pauses an account: the listing's answer is given two, as the core reports them.
+      const reason = 'WhatsApp restricted this account from starting new chats: it refused messages to 2 different contacts within an hour (error 463).';
+      const reconnecting = 'The connection to WhatsApp was lost (408); reconnecting. Next attempt in 2 s.';
+      await page.route('**/whatsapp-workspaces*', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { workspaces: { id: string; overview: { accounts: Record<string, unknown>[] } | null }[] };
+        const second = body.workspaces.find((entry) => entry.id === nodeIdOf(SECOND))!.overview!;
+        const until = '2026-11-20T15:00:00.000Z';
+        second.accounts = [
+          { ...second.accounts[0], state: 'paused', detail: reason, pauseReason: reason, pausedUntil: until },
+          { ...second.accounts[1], state: 'reconnecting', detail: reconnecting, pauseReason: reason, pausedUntil: until },
+        ];
+        await route.fulfill({ response, json: body });
+      });
+      try {
+        await waitFor('the paused accounts in the tab', async () => (await card(SECOND).locator('.wa-account-pause').count()) === 1);
+        await expect(card(SECOND).locator('.wa-account-detail').allInnerTexts()).resolves.toEqual([`${reason} (until 2026-11-20 15:00:00 UTC)`, reconnecting]);
+        await expect(card(SECOND).locator('.wa-account-pause').allInnerTexts()).resolves.toEqual([`Paused: ${reason} (until 2026-11-20 15:00:00 UTC)`]);
+      } finally {
+        await page.unroute('**/whatsapp-workspaces*');
+      }
+      expect(pageErrors).toEqual([]);
+    }), 30_000);
+
   async function openEditor(): Promise<void> {
     await page.goto(red.url, { timeout: 20_000 });
     await page.locator('#node-dialog-login-username').fill(ADMIN.username);

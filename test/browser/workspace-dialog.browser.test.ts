@@ -122,6 +122,30 @@ describe('the workspace dialog in headless Chromium', () => {
     expect(rotated).toMatch(new RegExp(`^${red.url}/whatsapp/[A-Za-z0-9_-]{16,}$`));
     expect((await post(tokenOf('editor'), '{}')).status).toBe(404);
     expect((await fetch(rotated, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'new' }) })).status).toBe(200);
+
+    // A paused account shows why, with the pause's end; reconnecting while paused, the pause follows the reason it is down.
+    // No WhatsApp here pauses an account: the state's answer is given two, as the core reports them.
+    const reason = 'WhatsApp restricted this account from starting new chats: it refused messages to 2 different contacts within an hour (error 463).';
+    const reconnecting = 'The connection to WhatsApp was lost (408); reconnecting. Next attempt in 2 s.';
+    await page.route(`**/whatsapp-workspace/${WORKSPACE_ID}/state`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { accounts: Record<string, unknown>[] };
+      const until = '2026-11-20T15:00:00.000Z';
+      body.accounts = [
+        { ...body.accounts[0], state: 'paused', detail: reason, pauseReason: reason, pausedUntil: until },
+        { ...body.accounts[0], phone: '15105566778', state: 'reconnecting', detail: reconnecting, pauseReason: reason, pausedUntil: until },
+      ];
+      await route.fulfill({ response, json: body });
+    });
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#wa-live').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.evaluate((id) => (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'whatsapp-workspace', id), WORKSPACE_ID);
+    await page.waitForFunction(() => document.querySelectorAll('#wa-accounts li').length === 2, null, { timeout: 10_000 });
+    await expect(page.locator('#wa-accounts li').allInnerTexts()).resolves.toEqual([
+      `+15105566777 · dry-run · paused — ${reason} (until 2026-11-20 15:00:00 UTC)`,
+      `+15105566778 · dry-run · reconnecting — ${reconnecting} — Paused: ${reason} (until 2026-11-20 15:00:00 UTC)`,
+    ]);
+    await page.unroute(`**/whatsapp-workspace/${WORKSPACE_ID}/state`);
     expect(pageErrors).toEqual([]);
   }
 });

@@ -15,6 +15,9 @@ const FILE_NAME_REQUIRED = 'Field "file_name" is required when "file_url" is giv
 const FILE_NAME_WITHOUT_URL =
   'Field "file_name" was given without "file_url"; add the file\'s URL or remove "file_name".';
 const FILE_NAME_INVALID = 'Field "file_name" must be a non-empty file name without "/" or "\\", such as "logo.png".';
+const TEXT_TOO_LONG = (length: number) => `Field "text" is ${length} characters long; WhatsApp accepts at most 65536 in one message.`;
+const FILE_NAME_TOO_LONG = (bytes: number) =>
+  `Field "file_name" is ${bytes} bytes long in UTF-8; a file name may be at most 255 bytes, as the recipient's phone saves the file under it.`;
 const NO_RECIPIENT = 'One recipient field is required: "chat_id", "jid", "phone" or "chat_name".';
 const CHAT_ID = 'Field "chat_id" must be a chat id made of digits, as a string or an integer, such as "77234".';
 const JID = 'Field "jid" must be a WhatsApp JID such as "14151231234@s.whatsapp.net" or "120363025246125486@g.us".';
@@ -71,6 +74,15 @@ const cases: readonly Case[] = [
   ['a file_name with a slash', { ...VALID, ...FILE, file_name: '../logo.png' }, 'file_name', FILE_NAME_INVALID],
   ['a file_name with a backslash', { ...VALID, ...FILE, file_name: 'c:\\logo.png' }, 'file_name', FILE_NAME_INVALID],
   ['a numeric file_name', { ...VALID, ...FILE, file_name: 3 }, 'file_name', FILE_NAME_INVALID],
+
+  // WhatsApp's limits, known from the request: refused now rather than failing when sent.
+  ['a text one over 65536', { ...VALID, text: 'x'.repeat(65_537) }, 'text', TEXT_TOO_LONG(65_537)],
+  ['a text of 70000 beside a file', { ...VALID, ...FILE, text: 'y'.repeat(70_000) }, 'text', TEXT_TOO_LONG(70_000)],
+  // An emoji outside the basic plane is two UTF-16 code units: 32769 of them are 65538.
+  ['a text of 32769 emoji', { ...VALID, text: '😀'.repeat(32_769) }, 'text', TEXT_TOO_LONG(65_538)],
+  ['a file_name one byte over 255', { ...VALID, ...FILE, file_name: `${'n'.repeat(252)}.pdf` }, 'file_name', FILE_NAME_TOO_LONG(256)],
+  // "ñ" is 2 bytes in UTF-8: 126 of them and ".pdf" are 256 bytes in 130 characters.
+  ['a file_name of 256 bytes in 130 characters', { ...VALID, ...FILE, file_name: `${'ñ'.repeat(126)}.pdf` }, 'file_name', FILE_NAME_TOO_LONG(256)],
 
   ['no recipient', NO_RECIPIENT_FIELDS, undefined, NO_RECIPIENT],
   [
@@ -157,5 +169,25 @@ describe('every rejection is a 400 with one exact sentence', () => {
   test.each(cases)('%s, sent as a JSON body', (_name, payload, field, message) => {
     const rejection = rejectionOf(parseSendRequest(JSON.stringify(payload)));
     expect(rejection).toEqual(field === undefined ? { status: 400, message } : { status: 400, message, field });
+  });
+});
+
+describe("WhatsApp's limits, at their edges", () => {
+  test('a text of exactly 65536 characters, and a file_name of exactly 255 bytes, are accepted', () => {
+    expect(validateSendPayload({ ...VALID, text: 'x'.repeat(65_536) }).ok).toBe(true);
+    expect(validateSendPayload({ ...VALID, ...FILE, file_name: `${'n'.repeat(251)}.pdf` }).ok).toBe(true);
+    expect(validateSendPayload({ ...VALID, ...FILE, file_name: `${'ñ'.repeat(125)}.pdf ` }).ok).toBe(true);
+  });
+
+  test('a blank text beside a file is not sent, so its length does not count', () => {
+    const request = validateSendPayload({ ...VALID, ...FILE, text: ' '.repeat(70_000) });
+    expect(request.ok && request.value.text).toBe('');
+  });
+
+  test("an engine's attached file is held to the same file name limit, under its own name or file_name", () => {
+    const long = `${'a'.repeat(300)}.png`;
+    expect(rejectionOf(validateSendPayload({ ...VALID, text: '' }, { name: long }))).toEqual({ status: 400, message: FILE_NAME_TOO_LONG(304), field: 'file_name' });
+    expect(rejectionOf(validateSendPayload({ ...VALID, file_name: long }, { name: 'a.png' }))).toEqual({ status: 400, message: FILE_NAME_TOO_LONG(304), field: 'file_name' });
+    expect(validateSendPayload({ ...VALID, file_name: 'short.png' }, { name: long }).ok).toBe(true);
   });
 });

@@ -25,7 +25,7 @@ describe('AccountDispatcher', () => {
   let errors: unknown[];
   let download: jest.Mock<Promise<DownloadedFile>, [string, string]>;
 
-  const start = (overrides: Partial<DispatchOptions> = {}, hold: Partial<Pick<DispatchDeps, 'owner' | 'holdsSafely'>> = {}) => {
+  const start = (overrides: Partial<DispatchOptions> = {}, hold: Partial<Pick<DispatchDeps, 'owner' | 'holdsSafely' | 'linkedAt'>> = {}) => {
     dispatcher = new AccountDispatcher('acc', { ...options, ...overrides }, {
       ...hold,
       outbox: store.outbox,
@@ -218,6 +218,34 @@ describe('AccountDispatcher', () => {
     expect(transport.sent).toHaveLength(2);
     expect(await statusOf(messages[2]!.id)).toBe('queued');
   });
+  it('holds sends while the per-minute cap is reached', async () => {
+    const messages = Array.from({ length: 3 }, () => textMessage());
+    await queue(...messages);
+    start({ caps: { perMinute: 2, perHour: 100 } });
+    await until(() => transport.sent.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(transport.sent).toHaveLength(2);
+    expect(await statusOf(messages[2]!.id)).toBe('queued');
+  });
+
+  it('warms up from the link time: a number linked today sends a tenth of its hourly cap', async () => {
+    const messages = Array.from({ length: 4 }, () => textMessage());
+    await queue(...messages);
+    start({ caps: { perHour: 20 }, warmup: { days: 10, startFraction: 0.1 } }, { linkedAt: Date.now() });
+    await until(() => transport.sent.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(transport.sent).toHaveLength(2);
+  });
+
+  it('a number linked longer ago than its warm-up sends up to the full cap', async () => {
+    const messages = Array.from({ length: 4 }, () => textMessage());
+    await queue(...messages);
+    start({ caps: { perHour: 3 }, warmup: { days: 10, startFraction: 0.1 } }, { linkedAt: Date.now() - 11 * 24 * 3_600_000 });
+    await until(() => transport.sent.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(transport.sent).toHaveLength(3);
+  });
+
   it('keeps a sent message whose record failed (a full disk) ahead of the rest, and records it once the store works', async () => {
     const first = textMessage();
     const second = textMessage();

@@ -41,8 +41,8 @@ describe('workspaceOverview', () => {
 
     const overview = await workspaceOverview(t.workspace);
     expect(overview.accounts).toEqual([
-      { id: busy.id, kind: 'dry-run', phone: '15105566777', name: null, state: 'open', detail: null, pausedUntil: null, queued: 2 },
-      { id: idle.id, kind: 'dry-run', phone: '15105566778', name: null, state: 'open', detail: null, pausedUntil: null, queued: 0 },
+      { id: busy.id, kind: 'dry-run', phone: '15105566777', name: null, state: 'open', detail: null, pausedUntil: null, pauseReason: null, queued: 2 },
+      { id: idle.id, kind: 'dry-run', phone: '15105566778', name: null, state: 'open', detail: null, pausedUntil: null, pauseReason: null, queued: 0 },
     ]);
     expect(overview.webhook).toEqual({ token: t.workspace.webhookState().token, enabled: true });
     expect(overview.quota).toMatchObject({ allowance: 100, used: 3, available: 97 });

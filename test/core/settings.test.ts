@@ -167,3 +167,43 @@ describe('WAHOOK_OWN_ACCOUNTS', () => {
     return Promise.all(stores.map((store) => store.close())).then(() => dir.cleanup());
   });
 });
+
+describe('the per-minute cap and the warm-up', () => {
+  it('reads capPerMinute beside the other caps, and gives the dispatcher all three', () => {
+    const dir = tempDir();
+    const parsed = parseWorkspaceSettings({ capPerMinute: '4', capPerHour: '60', capPerDay: 300 }, join(dir.path, 'caps.sqlite'));
+    if (!parsed.ok) throw new Error(parsed.rejection.message);
+    expect([parsed.value.capPerMinute, parsed.value.capPerHour, parsed.value.capPerDay, parsed.value.warmup]).toEqual([4, 60, 300, undefined]);
+    const options = workspaceOptionsFor(parsed.value, {});
+    expect(options.pacing).toEqual({ gap: { minMs: 1500, maxMs: 2500 }, caps: { perMinute: 4, perHour: 60, perDay: 300 } });
+    return options.store.close().then(() => dir.cleanup());
+  });
+
+  it('is off unless warmupDays is above 0; the start percent defaults to 10 and becomes a fraction', () => {
+    for (const warmupDays of [undefined, '', 0, '0']) {
+      const parsed = parseWorkspaceSettings({ capPerHour: '60', warmupDays, warmupStartPercent: '50' }, '/x');
+      expect(parsed.ok && parsed.value.warmup).toBeUndefined();
+    }
+    const parsed = parseWorkspaceSettings({ capPerDay: '200', warmupDays: '14' }, '/x');
+    expect(parsed.ok && parsed.value.warmup).toEqual({ days: 14, startPercent: 10 });
+    const dir = tempDir();
+    const given = parseWorkspaceSettings({ capPerDay: '200', warmupDays: '7', warmupStartPercent: '25' }, join(dir.path, 'warm.sqlite'));
+    if (!given.ok) throw new Error(given.rejection.message);
+    const options = workspaceOptionsFor(given.value, {});
+    expect(options.pacing?.warmup).toEqual({ days: 7, startFraction: 0.25 });
+    return options.store.close().then(() => dir.cleanup());
+  });
+
+  it.each([
+    [{ capPerMinute: '0' }, 'capPerMinute', 'Setting "capPerMinute" must be a number from 1 to 100000; got "0".'],
+    [{ capPerHour: '60', warmupDays: '-1' }, 'warmupDays', 'Setting "warmupDays" must be a number from 0 to 365; got "-1".'],
+    [{ capPerHour: '60', warmupDays: '7', warmupStartPercent: '0' }, 'warmupStartPercent', 'Setting "warmupStartPercent" must be a number from 1 to 100; got "0".'],
+    [
+      { warmupDays: '7' },
+      'warmupDays',
+      'Setting "warmupDays" ramps the caps up, but no cap is set: set "capPerMinute", "capPerHour" or "capPerDay" too, or set "warmupDays" to 0.',
+    ],
+  ])('refuses %j with a sentence naming the setting', (raw, field, message) => {
+    expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
+  });
+});

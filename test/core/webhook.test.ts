@@ -120,6 +120,27 @@ describe('handleWebhookCall: every status of the contract', () => {
     });
   });
 
+  it("400: a text or file name over WhatsApp's limit names the field and the limit; nothing is queued or charged", async () => {
+    const tooLong = [
+      [
+        { action: 'send', phone: '+14151231234', text: 'x'.repeat(70_000) },
+        'Field "text" is 70000 characters long; WhatsApp accepts at most 65536 in one message.',
+      ],
+      [
+        { action: 'send', phone: '+14151231234', text: 'hi', file_url: 'https://x.test/a.pdf', file_name: `${'a'.repeat(300)}.pdf` },
+        'Field "file_name" is 304 bytes long in UTF-8; a file name may be at most 255 bytes, as the recipient\'s phone saves the file under it.',
+      ],
+    ] as const;
+    for (const [payload, message] of tooLong) {
+      expect(await call({ body: JSON.stringify(payload) })).toEqual({ status: 400, headers: {}, body: { status: 400, data: {}, message } });
+    }
+    expect(await totalMessages()).toBe(0);
+    expect((await t.workspace.quota()).available).toBe(3);
+    expect((await t.workspace.attempts()).map((attempt) => attempt.status)).toEqual([400, 400]);
+    // At the limit, the same request is accepted.
+    expect((await call({ body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'x'.repeat(65_536) }) })).status).toBe(200);
+  });
+
   it('422: a recipient that resolves locally and does not exist', async () => {
     expect((await call({ body: JSON.stringify({ action: 'send', chat_id: 77234, text: 'hi' }) })).body).toEqual({
       status: 422,

@@ -26,4 +26,19 @@ describe('the WhatsApp Workspace credential', () => {
       value: { store: { kind: 'postgres', host: 'localhost', port: 5432, database: 'postgres', user: 'postgres', ssl: 'off', schema: 'wahook_default' } },
     });
   });
+
+  it('offers a per-minute cap beside the hourly and daily ones, and an optional warm-up; 0 is off for each', () => {
+    expect(['capPerMinute', 'capPerHour', 'capPerDay', 'warmupDays'].map((name) => [name, field(name).type, field(name).default])).toEqual([
+      ['capPerMinute', 'number', 0],
+      ['capPerHour', 'number', 0],
+      ['capPerDay', 'number', 0],
+      ['warmupDays', 'number', 0],
+    ]);
+    expect(field('warmupStartPercent')).toMatchObject({ type: 'number', default: 10, displayOptions: { hide: { warmupDays: [0] } } });
+    const defaults = Object.fromEntries(properties.map((property) => [property.name, property.default]));
+    const off = settingsFromCredential({ ...defaults, dataFolder: '/d' });
+    expect(off.ok && [off.value.capPerMinute, off.value.capPerHour, off.value.capPerDay, off.value.warmup]).toEqual([undefined, undefined, undefined, undefined]);
+    const on = settingsFromCredential({ ...defaults, dataFolder: '/d', capPerMinute: 5, capPerDay: 200, warmupDays: 14, warmupStartPercent: 20 });
+    expect(on.ok && [on.value.capPerMinute, on.value.capPerDay, on.value.warmup]).toEqual([5, 200, { days: 14, startPercent: 20 }]);
+  });
 });

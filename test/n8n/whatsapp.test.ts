@@ -243,8 +243,22 @@ describe('accounts, chats and the webhook', () => {
         active: true,
         state: 'open',
         detail: null,
+        paused_until: null,
+        pause_reason: null,
         connected_at: expect.any(String),
       },
+    ]);
+  });
+
+  it('List Accounts says why a paused account is paused, and until when', async () => {
+    // A dry-run account never pauses: its connection is reported as a paused linked phone's would be.
+    const reason = 'WhatsApp restricted this account from starting new chats: it refused messages to 2 different contacts within an hour (error 463).';
+    const connections = Workspace.prototype.connections;
+    jest.spyOn(Workspace.prototype, 'connections').mockImplementation(function (this: Workspace) {
+      return connections.call(this).map((connection) => ({ ...connection, state: 'paused' as const, detail: reason, pauseReason: reason, pausedUntil: Date.UTC(2026, 10, 20, 15) }));
+    });
+    expect((await run({ operation: 'listAccounts' })).map((item) => item.json)).toEqual([
+      expect.objectContaining({ state: 'paused', detail: reason, pause_reason: reason, paused_until: '2026-11-20T15:00:00.000Z' }),
     ]);
   });
 

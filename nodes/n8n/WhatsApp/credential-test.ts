@@ -24,9 +24,11 @@ export async function testWorkspaceCredential(
 async function testSqliteWorkspace(settings: WorkspaceSettings): Promise<INodeCredentialTestResult> {
   try {
     return await withWorkspace(settings, async (workspace) => {
-      const accounts = workspace.connections().map(({ account, state, detail }) => {
+      const accounts = workspace.connections().map(({ account, state, detail, pauseReason }) => {
         const who = account.phone ? `+${account.phone}` : account.id;
-        return `${who} (${account.kind}): ${state ?? 'not connected here'}${detail ? ` — ${detail}` : ''}`;
+        // Reconnecting while paused: the detail says why the connection is down, and the pause's reason follows.
+        const pause = pauseReason && pauseReason !== detail ? ` — paused: ${pauseReason}` : '';
+        return `${who} (${account.kind}): ${state ?? 'not connected here'}${detail ? ` — ${detail}` : ''}${pause}`;
       });
       const summary = accounts.length === 0 ? 'no accounts yet: link one with the WhatsApp node\'s Link Account operation' : accounts.join('; ');
       const urls = (await workspace.webhookUrls()).map(({ url, dedicatedUrl }) => (dedicatedUrl ? `${url} (Dedicated Port: ${dedicatedUrl})` : url));

@@ -169,6 +169,8 @@ const listAccounts: Run = async (context) =>
       active: connection.account.active,
       state: connection.state,
       detail: connection.detail,
+      paused_until: connection.pausedUntil === null ? null : new Date(connection.pausedUntil).toISOString(),
+      pause_reason: connection.pauseReason,
       connected_at: connection.account.connectedAt === null ? null : new Date(connection.account.connectedAt).toISOString(),
     }),
   );

@@ -59,7 +59,7 @@ export function settingsFromCredential(credential: ICredentialDataDecryptedObjec
   const name = typeof credential.workspaceName === 'string' && credential.workspaceName.trim() !== '' ? credential.workspaceName : 'default';
   // n8n shows 0 for an empty number field: 0 means "no cap" here, as the credential's help text says.
   const raw: Record<string, unknown> = { ...credential };
-  for (const cap of ['capPerHour', 'capPerDay']) if (raw[cap] === 0) delete raw[cap];
+  for (const cap of ['capPerMinute', 'capPerHour', 'capPerDay']) if (raw[cap] === 0) delete raw[cap];
   return parseWorkspaceSettings(raw, storePathFor(folder, name), name);
 }
 

@@ -79,8 +79,15 @@ export interface BaileysSocket {
   readMessages(keys: WAMessageKey[]): Promise<void>;
   /** Asks the sender's phone to upload a media file again (its URL expired); the message with the new URL. */
   updateMediaMessage(message: WAMessage): Promise<WAMessage>;
-  /** Baileys' LID ↔ phone map, kept in the signal key store (`lid-mapping`). */
-  readonly signalRepository?: { readonly lidMapping: { getPNForLID(lid: string): Promise<string | null> } };
+  /** Sends a message as built, with our id: a resend of a refused message to the contact's LID. */
+  relayMessage(jid: string, message: ProtoMessage, options: { readonly messageId: string }): Promise<string>;
+  /**
+   * Baileys' LID ↔ phone map, kept in the signal key store (`lid-mapping`). `getLIDForPN` asks WhatsApp
+   * (a usync query) when the key store has no mapping.
+   */
+  readonly signalRepository?: {
+    readonly lidMapping: { getPNForLID(lid: string): Promise<string | null>; getLIDForPN(pn: string): Promise<string | null> };
+  };
   onWhatsApp(...phones: string[]): Promise<readonly { readonly jid: string; readonly exists: unknown }[] | undefined>;
   sendPresenceUpdate(type: 'composing' | 'paused', jid: string): Promise<void>;
   groupFetchAllParticipating(): Promise<Record<string, GroupMetadata>>;

@@ -21,6 +21,8 @@ export interface ConnectionInfo {
   /** A sentence about the state: why it is paused, logged out, replaced or reconnecting. */
   readonly detail: string | null;
   readonly pausedUntil: number | null;
+  /** Why sending is paused (a sentence), while a pause holds; null otherwise. */
+  readonly pauseReason: string | null;
   readonly connectedAt: number | null;
 }
 
@@ -123,7 +125,8 @@ export class BaileysConnection implements Transport, LinkSource {
   }
 
   connectionInfo(): ConnectionInfo {
-    return { state: this.session.state, ...this.context.facts, pausedUntil: this.context.pauses.current()?.until ?? null };
+    const pause = this.context.pauses.current();
+    return { state: this.session.state, ...this.context.facts, pausedUntil: pause?.until ?? null, pauseReason: pause?.reason ?? null };
   }
 
   onQr(listener: (qr: string) => void): () => void {

@@ -32,28 +32,34 @@ export type PauseSignal =
   | { readonly kind: 'pause'; readonly source: PauseSource; readonly until: number | null; readonly reason: string }
   | { readonly kind: 'resume'; readonly source: PauseSource };
 
+/** A 463 error ack: the message and the JID it was sent to (restriction-policy.ts decides what follows). */
+export interface Refusal463Ack {
+  readonly messageId: string;
+  readonly sentTo: string;
+}
+
 export interface Translated {
   readonly statuses: StatusUpdate[];
-  readonly pauses: PauseSignal[];
+  /** 463s are not failed here: one may be resent by LID, and only a repeat pauses the account. */
+  readonly refusals463: Refusal463Ack[];
 }
 
 /** 1:1 receipts (3 delivered, 4 read, 5 played) and error acks (status 0) of our own messages. */
 export function fromMessageUpdates(updates: readonly WAMessageUpdate[]): Translated {
   const statuses: StatusUpdate[] = [];
-  const pauses: PauseSignal[] = [];
+  const refusals463: Refusal463Ack[] = [];
   for (const { key, update } of updates) {
     if (key.fromMe === false || !key.id || typeof update.status !== 'number') continue;
     if (update.status === WA_STATUS.ERROR) {
       const code = update.messageStubParameters?.[0] ?? undefined;
-      statuses.push({ messageId: key.id, status: 'failed', reason: explainAckError(code) });
-      // 463: retrying (or sending to other new contacts) counts as another reach-out and worsens it.
-      if (code === '463') pauses.push({ kind: 'pause', source: 'restriction', until: null, reason: `${RESTRICTED_REASON} (error 463).` });
+      if (code === '463') refusals463.push({ messageId: key.id, sentTo: key.remoteJid ?? '' });
+      else statuses.push({ messageId: key.id, status: 'failed', reason: explainAckError(code) });
       continue;
     }
     const receipt = RECEIPT_BY_STATUS[update.status];
     if (receipt) statuses.push({ messageId: key.id, status: receipt });
   }
-  return { statuses, pauses };
+  return { statuses, refusals463 };
 }
 
 /**
@@ -68,7 +74,7 @@ export function fromUpserts(messages: readonly WAMessage[]): Translated {
     .map((message) => ({ key: message.key, update: { status: message.status, messageStubParameters: message.messageStubParameters ?? null } }));
   const translated = fromMessageUpdates(updates);
   const receipts = mine.flatMap((message) => (message.userReceipt ?? []).map((receipt) => ({ key: message.key, receipt })));
-  return { statuses: [...translated.statuses, ...fromReceiptUpdates(receipts as MessageUserReceiptUpdate[])], pauses: translated.pauses };
+  return { statuses: [...translated.statuses, ...fromReceiptUpdates(receipts as MessageUserReceiptUpdate[])], refusals463: translated.refusals463 };
 }
 
 /** Group receipts arrive per participant; the first participant's receipt moves the message. */

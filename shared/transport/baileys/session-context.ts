@@ -11,6 +11,7 @@ import type { LinkedIdentity } from '../linking';
 import type { SendingSocket } from './sender';
 import { SentMessages } from './sent-messages';
 import { SocketLifecycle, type SocketHandlers } from './socket-lifecycle';
+import { RestrictionGuard } from './restriction-guard';
 import { StoredPauses } from './stored-pauses';
 import { describe } from './words';
 import { WriteQueue } from './write-queue';
@@ -59,6 +60,8 @@ export class SessionContext {
   readonly random: () => number;
   readonly writes: WriteQueue;
   readonly pauses: StoredPauses;
+  /** What a 463 leads to: a resend by LID, a failed message, or a pause (restriction-policy.ts). */
+  readonly restrictions: RestrictionGuard;
   readonly directory: DirectorySync;
   readonly sent: SentMessages;
   readonly facts: AccountFacts;
@@ -84,6 +87,15 @@ export class SessionContext {
     });
     this.directory = new DirectorySync(deps.directory, new LidMap(), (error) => this.reportError(error));
     this.sent = new SentMessages(deps.messageText);
+    this.restrictions = new RestrictionGuard({
+      now: () => this.clock.now(),
+      call: (work, what) => this.call(work, what),
+      knownLid: (phoneJid) => this.directory.lids.lidFor(phoneJid),
+      sentMessage: (messageId) => this.sent.find({ id: messageId }),
+      status: (update) => this.emit('status', update),
+      pause: (signal) => this.pauses.apply(signal),
+      reportError: (error) => this.reportError(error),
+    });
     this.facts = { phone: deps.phone, name: null, detail: null, connectedAt: null };
     this.incoming = new IncomingFeed({
       emit: (message) => this.emit('incoming', message),
@@ -114,6 +126,7 @@ export class SessionContext {
         signals: {
           status: (update) => this.emit('status', update),
           pause: (signal) => this.pauses.apply(signal),
+          refused463: (refusal, socket) => this.restrictions.refused(refusal, socket),
           incoming: (messages, socket) => this.incoming.push(messages, (lid) => this.phoneOfLid(socket, lid)),
         },
         getMessage: (key) => this.sent.find(key),
@@ -162,6 +175,7 @@ export class SessionContext {
 
   /** After a stop: waits for the directory's and the store's writes, then drops every listener. */
   async drain(): Promise<void> {
+    await this.restrictions.idle();
     await this.incoming.idle();
     await this.directory.flushed();
     await this.writes.idle();

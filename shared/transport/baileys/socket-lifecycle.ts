@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../../time/clock';
 import type { IncomingMessage, StatusUpdate } from '../types';
 import type { StoredAuth } from './auth-state';
 import type { AuthenticationCreds, BaileysEventMap, BaileysSocket, GroupMetadata, ProtoMessage, SocketFactory, SocketOptions, WAMessageKey } from './baileys-module';
-import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal } from './receipts';
+import { fromMessageCapping, fromMessageUpdates, fromReachoutTimeLock, fromReceiptUpdates, fromUpserts, type PauseSignal, type Refusal463Ack } from './receipts';
 import { seconds } from './words';
 import { accountSelf, incomingFrom } from './incoming';
 import type { WriteQueue } from './write-queue';
@@ -20,6 +20,8 @@ export interface SocketHandlers {
 export interface SocketSignals {
   status(update: StatusUpdate): void;
   pause(signal: PauseSignal): void;
+  /** A 463 error ack; `socket` is the one it came on (for a resend by LID). */
+  refused463(refusal: Refusal463Ack, socket: BaileysSocket): void;
   /** New messages of one batch, normalised; `socket` is the one they came on (for its LID map). */
   incoming(messages: readonly IncomingMessage[], socket: BaileysSocket): void;
 }
@@ -127,12 +129,12 @@ export class SocketLifecycle {
     const connection = events['connection.update'];
     if (connection?.reachoutTimeLock) signals.pause(fromReachoutTimeLock(connection.reachoutTimeLock));
     if (connection?.qr) this.handlers.qr(connection.qr);
-    for (const { statuses, pauses } of [
+    for (const { statuses, refusals463 } of [
       fromMessageUpdates(events['messages.update'] ?? []),
       fromUpserts(events['messages.upsert']?.messages ?? []),
     ]) {
       for (const update of statuses) signals.status(update);
-      for (const pause of pauses) signals.pause(pause);
+      for (const refusal of refusals463) if (this.socket) signals.refused463(refusal, this.socket);
     }
     if (events['message-receipt.update']) {
       for (const update of fromReceiptUpdates(events['message-receipt.update'])) signals.status(update);

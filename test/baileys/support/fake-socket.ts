@@ -49,14 +49,26 @@ export class FakeSocket implements BaileysSocket {
   /** Scripted `getPNForLID`; by default it reads `phoneByLid`. */
   lidLookup: ((lid: string) => Promise<string | null>) | undefined;
   readonly lidLookups: string[] = [];
+  /** Baileys' phone → LID map: what `signalRepository.lidMapping.getLIDForPN` finds. */
+  readonly lidByPhone = new Map<string, string>();
+  /** Every `getLIDForPN` call's phone JID. */
+  readonly phoneLookups: string[] = [];
   readonly signalRepository = {
     lidMapping: {
       getPNForLID: (lid: string): Promise<string | null> => {
         this.lidLookups.push(lid);
         return this.lidLookup ? this.lidLookup(lid) : Promise.resolve(this.phoneByLid.get(lid) ?? null);
       },
+      getLIDForPN: (pn: string): Promise<string | null> => {
+        this.phoneLookups.push(pn);
+        return Promise.resolve(this.lidByPhone.get(pn) ?? null);
+      },
     },
   };
+  /** Every `relayMessage` call: a message sent again as built (a resend to a LID). */
+  readonly relayed: { readonly jid: string; readonly message: ProtoMessage; readonly messageId: string; readonly at: number }[] = [];
+  /** Scripted `relayMessage`; by default it resolves with the id. */
+  relay: ((jid: string, message: ProtoMessage, messageId: string) => Promise<string>) | undefined;
   ended = false;
   endError: Error | undefined;
   loggedOut = false;
@@ -103,6 +115,11 @@ export class FakeSocket implements BaileysSocket {
       messageId: options.messageId,
       ...(options.quoted ? { quoted: options.quoted } : {}),
     });
+  }
+
+  async relayMessage(jid: string, message: ProtoMessage, options: { readonly messageId: string }): Promise<string> {
+    this.relayed.push({ jid, message, messageId: options.messageId, at: this.now() });
+    return this.relay ? this.relay(jid, message, options.messageId) : options.messageId;
   }
 
   async readMessages(keys: WAMessageKey[]): Promise<void> {

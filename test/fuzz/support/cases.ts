@@ -255,6 +255,8 @@ const bodyArb: fc.Arbitrary<BodySpec> = fc.oneof(
       ['phone as object', { action: 'send', phone: { n: 1 }, text: 'x' }, 400],
       ['negative chat id', { action: 'send', chat_id: -1, text: 'x' }, 400],
       ['non-http file url', { action: 'send', phone: '+14151231234', text: 'x', file_url: 'ftp://example.invalid/a', file_name: 'a.txt' }, 400],
+      ["text over WhatsApp's limit", { action: 'send', phone: '+14151231234', text: 'x'.repeat(65_537) }, 400],
+      ["file name over WhatsApp's limit", { action: 'send', phone: '+14151231234', text: 'x', file_url: 'https://example.invalid/a.pdf', file_name: `${'a'.repeat(256)}.pdf` }, 400],
       ['unknown chat id', { action: 'send', chat_id: 77234, text: 'hi' }, 422],
       ['unknown chat name', { action: 'send', chat_name: 'Nobody Here At All', text: 'hi' }, 422],
       ['unknown account', { action: 'send', phone: '+14151231234', text: 'hi', whatsapp_account_phone: '+19998887777' }, 422],
