@@ -228,7 +228,10 @@ it('in the editor: creates the credential and the trigger, publishes, runs Get W
     await modal.getByTestId('parameter-input-dryRunPhones').locator('input').fill(DRY_RUN_PHONE);
     await modal.getByTestId('credential-save-button').click();
     await modal.waitFor({ state: 'hidden', timeout: 30_000 });
-    await expect(ndv.getByTestId('node-credentials-select').locator('input').inputValue()).resolves.toBe(UI_CREDENTIAL_NAME);
+    // n8n puts the new credential in the slot once its save answers, which on a loaded machine comes after the modal closes.
+    const slot = ndv.getByTestId('node-credentials-select').locator('input');
+    await waitUntil('the new credential in the node', async () => (await slot.inputValue()) === UI_CREDENTIAL_NAME, 10_000).catch(() => undefined);
+    await expect(slot.inputValue()).resolves.toBe(UI_CREDENTIAL_NAME);
   });
 
   let triggerWorkflowId = '';
