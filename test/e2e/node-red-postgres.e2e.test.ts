@@ -14,7 +14,8 @@ import { DRY_RUN_PHONE, nodeIdOf, tab, tokenOf, webhook, workspace } from './sup
 // store: one process owns (and so sends for) the account, both accept, both report every lifecycle
 // change, each emits on its Accepted output what it took; a rotated URL is 404 on the other within 1 s;
 // SIGKILL the owner while messages are queued and the other takes the account over and sends the rest,
-// each once under its id; the killed instance, restarted on its user dir, emits what it took.
+// each once under its id (the one in flight at the kill may go twice: at-least-once across a crash); the
+// killed instance, restarted on its user dir, emits what it took.
 
 const STORE = 'shared';
 const ACCOUNT_ID = `dry-run-${DRY_RUN_PHONE.slice(1)}`;
@@ -89,13 +90,24 @@ describe('Node-RED end to end: two processes on one PostgreSQL workspace', () =>
     waitFor(`${name} to serve /whatsapp/${token}`, async () => (await fetch(`${red(name).url}/whatsapp/${token}`)).status === 405, 20_000).catch((error: unknown) => {
       throw new Error(`${String(error)}\nNode-RED ${name} said:\n${red(name).log()}`);
     });
-  /** Every accepted id recorded by the dry-run account exactly once, under its id, with its text. */
-  const expectDeliveredOnce = async (ids: Iterable<string>) => {
+  /**
+   * Every accepted id recorded by the dry-run account exactly once, under its id, with its text. With
+   * `killed`, one message may have been sent again: the one the killed owner had handed to the account
+   * but not yet recorded as sent when it died (at-least-once across a crash; WhatsApp dedupes a resend
+   * by its id, which the dry-run account counts in `times`). Its history must say exactly that.
+   */
+  const expectDeliveredOnce = async (ids: Iterable<string>, killed = false) => {
     const records = new Map((await store.dryRun.list(ACCOUNT_ID)).map((record) => [record.id, record]));
+    let resent = 0;
     for (const id of ids) {
       const seen = { id, text: records.get(id)?.text, times: records.get(id)?.times };
       // A message sent more than once shows its history (attempts, requeues and their reasons) in the failure.
-      const history = seen.times === 1 ? [] : await store.outbox.history(id);
+      const history = seen.times === 1 ? [] : (await store.outbox.history(id)).map((event) => [event.status, event.detail]);
+      const inFlightAtTheKill = [['queued', null], ['sending', 'attempt 1'], ['queued', 'recovered after a restart'], ['sending', 'attempt 2']];
+      if (killed && seen.times === 2 && resent === 0 && JSON.stringify(history.slice(0, 4)) === JSON.stringify(inFlightAtTheKill)) {
+        resent += 1;
+        continue;
+      }
       expect({ ...seen, history }).toEqual({ id, text: accepted.get(id)!.text, times: 1, history: [] });
     }
   };
@@ -204,7 +216,7 @@ describe('Node-RED end to end: two processes on one PostgreSQL workspace', () =>
     await send('A', 'after rotation on A');
   }, 15_000);
 
-  it('SIGKILL the owner while messages are queued: the other takes over and sends the rest, each once', async () => {
+  it('SIGKILL the owner while messages are queued: the other takes over and sends the rest, each once (the one in flight at the kill at most twice, under its id)', async () => {
     const ownerBefore = await ownerPid();
     const ownerName = NAMES.find((name) => red(name).pid === ownerBefore)!;
     expect(ownerName).toBeDefined();
@@ -227,7 +239,7 @@ describe('Node-RED end to end: two processes on one PostgreSQL workspace', () =>
 
     const all = [...accepted.keys()];
     await waitDelivered(all, 20_000);
-    await expectDeliveredOnce(all);
+    await expectDeliveredOnce(all, true);
     expect((await store.dryRun.list(ACCOUNT_ID)).length).toBe(accepted.size);
     const counts = await store.outbox.countByStatus();
     expect({ queued: counts.queued ?? 0, sending: counts.sending ?? 0 }).toEqual({ queued: 0, sending: 0 });
