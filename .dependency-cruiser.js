@@ -5,7 +5,8 @@
  * Layers of shared/, lowest first:
  *   1. leaves: model.ts, rejection.ts, unavailable.ts, time/, contract/  (the contract and plain values)
  *   2. parts:  store/, attachments/, recipients/, intake/, attempts/, outbox/, transport/, dispatch/, feed/,
- *              linking/ (one-time link pages), inbound/ (received messages), and webhook/'s leaves (token, urls, token-path, read-body)
+ *              linking/ (one-time link pages), inbound/ (received messages), metrics/ (Prometheus metrics, health),
+ *              and webhook/'s leaves (token, urls, token-path, read-body)
  *   3. the workspace: accounts/ (connections per account), workspace/ (the facade engines call)
  *   4. what hosts it: webhook/webhook.ts, routes.ts, standalone-server.ts (the contract over HTTP),
  *      hosting/ (settings, registry, leases, link sessions), cli/, index.ts
@@ -13,7 +14,7 @@
  */
 const HOSTS = '^shared/(webhook/(webhook|routes|standalone-server)\\.ts|hosting/|cli/|index\\.ts)';
 const UPPER = `^shared/(accounts/|workspace/)|${HOSTS}`;
-const PARTS = '^shared/(store|attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking|inbound)/|^shared/webhook/(token|urls|token-path|read-body)\\.ts';
+const PARTS = '^shared/(store|attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking|inbound|metrics)/|^shared/webhook/(token|urls|token-path|read-body)\\.ts';
 
 module.exports = {
   forbidden: [
@@ -64,13 +65,13 @@ module.exports = {
       comment: 'The store is the lowest part: it knows only values, the contract and its own types.',
       severity: 'error',
       from: { path: '^shared/store/' },
-      to: { path: '^shared/(attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking|inbound)/' },
+      to: { path: '^shared/(attachments|recipients|intake|attempts|outbox|transport|dispatch|feed|linking|inbound|metrics)/' },
     },
     {
       name: 'accounts-know-no-transport',
       comment: 'The account runtime opens every account through a driver (transport/driver.ts), never a transport\'s own folder.',
       severity: 'error',
-      from: { path: '^shared/(accounts|dispatch|intake|feed|inbound)/' },
+      from: { path: '^shared/(accounts|dispatch|intake|feed|inbound|metrics)/' },
       to: { path: '^shared/transport/[^/]+/' },
     },
     {

@@ -182,5 +182,14 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       default: '',
       description: 'The token a new store starts with (16–128 letters, digits, - or _). Empty: random. Ignored once the store exists.',
     },
+    {
+      displayName: 'Metrics Scrape Token',
+      name: 'metricsToken',
+      type: 'string',
+      typeOptions: { password: true },
+      default: '',
+      description:
+        'For Prometheus: the trigger\'s Dedicated Port serves /metrics and /healthz to callers that send "Authorization: Bearer &lt;token&gt;" (16–256 characters, no spaces). Empty: only to callers on the n8n machine itself.',
+    },
   ];
 }

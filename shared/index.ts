@@ -17,6 +17,7 @@ export {
   type AccountConnection,
   type BaileysAccountsOptions,
   type LinkOptions,
+  type WorkspaceHealth,
 } from './workspace/workspace';
 export { WorkspaceRegistry, workspaces, type WorkspaceLease, type HoldOptions } from './hosting/registry';
 export { RetryingLease, REOPEN_DELAY_MS, type RetryingLeaseOptions } from './hosting/retrying-lease';
@@ -37,6 +38,7 @@ export { DryRunTransport, DRY_RUN_NOT_ON_WHATSAPP_SUFFIX } from './transport/dry
 export { TransportError, type Transport, type TransportErrorKind, type OutgoingMedia, type StatusUpdate, type PhoneLookup } from './transport/types';
 export type { Rejection, RejectionStatus, Result } from './rejection';
 export type * from './model';
+export { FAILURE_CAUSES } from './model';
 export { downloadAttachment, AttachmentError, isPublicAddress, detectMediaType } from './attachments';
 export type { DownloadPolicy, DownloadedFile, MediaKind } from './attachments/types';
 export { summarizeAttempts, attemptLogJson, type AttemptSummary } from './attempts/summary';
@@ -48,6 +50,22 @@ export { BaileysConnection, DEFAULT_TYPING, type BaileysConnectionOptions, type 
 export { DEFAULT_LOGGED_OUT_TTL_MS } from './dispatch/logged-out-expiry';
 export { parseWorkspaceSettings, DEFAULT_SETTINGS, type WorkspaceSettings } from './hosting/settings';
 export { workspaceOptionsFor } from './hosting/workspace-options';
+export {
+  ScrapeToken,
+  presentedScrapeToken,
+  checkScrape,
+  metricsAnswer,
+  healthAnswer,
+  serveMetricsEndpoint,
+  metricsEndpointOf,
+  refusal,
+  SCRAPE_TOKEN_MISSING,
+  SCRAPE_TOKEN_WRONG,
+  SCRAPE_TOKEN_UNSET,
+  type MetricsEndpoint,
+  type EndpointAnswer,
+} from './hosting/metrics-endpoints';
+export { WorkspaceMetrics, METRIC_ACCOUNT_STATES, SEND_GAP_BUCKETS } from './metrics/workspace-metrics';
 export { parseStoreChoice, sharedAcrossProcesses, storeKeyOf, DEFAULT_PG_PORT, type StoreChoice, type PostgresSsl } from './hosting/store-choice';
 export { checkStore, describeStoreReport, type StoreReport, type AccountOwnership } from './hosting/store-check';
 export { storePathFor } from './hosting/storage-paths';

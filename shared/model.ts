@@ -45,6 +45,14 @@ export interface MessageEvent {
   readonly detail: string | null;
 }
 
+/**
+ * Why a message failed, as a fixed code (the metrics' label; `reason` says it to people): the number is
+ * not on WhatsApp, WhatsApp answered the send with an error, the transport refused it for good, every retry
+ * failed, its file could not be had, its account was logged out too long, or its account was removed.
+ */
+export const FAILURE_CAUSES = ['not_on_whatsapp', 'rejected_by_whatsapp', 'send_refused', 'retries_exhausted', 'attachment', 'logged_out', 'account_removed'] as const;
+export type FailureCause = (typeof FAILURE_CAUSES)[number];
+
 /** A change in a message's lifecycle, as the engines show it to flows. */
 export interface MessageChange {
   readonly messageId: string;
@@ -53,6 +61,8 @@ export interface MessageChange {
   readonly status: MessageStatus;
   readonly reason: string | null;
   readonly at: number;
+  /** A failure's cause, where the process that failed the message knows it. */
+  readonly cause?: FailureCause;
 }
 
 export type AccountKind = 'dry-run' | 'baileys';

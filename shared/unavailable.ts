@@ -20,7 +20,8 @@ export function describeStoreFault(error: unknown): string {
     return 'The workspace store cannot write: its files are read-only.';
   }
   if (lower.includes('locked') || lower.includes('busy')) return 'The workspace store is locked by another process.';
-  if (lower.includes('not open')) return 'The workspace is closing or being reopened.';
+  // A closed SQLite store: "database is not open", or its prepared statements "finalized".
+  if (lower.includes('not open') || lower.includes('statement has been finalized')) return 'The workspace is closing or being reopened.';
   if (lower.includes('unable to open') || lower.includes('cannot open')) return 'The workspace store cannot be opened (check its folder and permissions).';
   // node-postgres' words for a server that is down, restarting or out of reach.
   if (/econnrefused|econnreset|etimedout|ehostunreach|enotfound|connection terminated|timeout exceeded|query read timeout|connection timeout|server closed the connection/.test(lower)) {

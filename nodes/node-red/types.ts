@@ -1,9 +1,11 @@
 import type { Node, NodeDef } from 'node-red';
-import type { Workspace } from '../../shared';
+import type { ScrapeToken, Workspace } from '../../shared';
 
 /** What the config node keeps in Node-RED's credential store rather than the flow file. */
 export interface WorkspaceConfigCredentials {
   pgPassword?: string;
+  /** The scrape token of the workspace's /metrics and /healthz admin endpoints (see admin-routes.ts). */
+  metricsToken?: string;
 }
 
 /** The whatsapp-workspace config node as its users see it. */
@@ -19,6 +21,8 @@ export interface WorkspaceConfigNode extends Node<WorkspaceConfigCredentials> {
   readonly sharedStore: boolean;
   /** Why the workspace is not open now (a sentence); undefined once it is. */
   readonly problem: () => string | undefined;
+  /** The scrape token that opens /metrics and /healthz without editor auth; undefined when none is set. */
+  readonly scrapeToken: ScrapeToken | undefined;
   /** Told each time `problem` changes. */
   readonly onProblem: (listener: (problem: string | undefined) => void) => () => void;
 }

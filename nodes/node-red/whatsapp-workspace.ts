@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
-import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, sharedAcrossProcesses, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
+import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, ScrapeToken, sharedAcrossProcesses, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
 import { processTagOf } from './webhook-route';
 import type { WorkspaceConfigCredentials, WorkspaceConfigDef, WorkspaceConfigNode } from './types';
@@ -22,12 +22,13 @@ export = function register(RED: NodeAPI): void {
     const dataDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const workspaceName = def.storeName || def.id;
     const storePath = storePathFor(dataDir, workspaceName);
-    // The PostgreSQL password is kept in Node-RED's credential store, never in the flow file.
-    const settings = parseWorkspaceSettings({ ...def, pgPassword: this.credentials?.pgPassword }, storePath, workspaceName);
+    // The PostgreSQL password and the scrape token are kept in Node-RED's credential store, never in the flow file.
+    const settings = parseWorkspaceSettings({ ...def, pgPassword: this.credentials?.pgPassword, metricsToken: this.credentials?.metricsToken }, storePath, workspaceName);
     const storeKey = settings.ok ? settings.value.storeKey : storePath;
     const problems = new EventEmitter();
     node.storeKey = storeKey;
     node.sharedStore = settings.ok && sharedAcrossProcesses(settings.value.store);
+    node.scrapeToken = settings.ok && settings.value.metricsToken !== undefined ? new ScrapeToken(settings.value.metricsToken) : undefined;
     node.onProblem = (listener) => {
       problems.on('problem', listener);
       return () => problems.off('problem', listener);
@@ -60,7 +61,7 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType<WorkspaceConfigNode, WorkspaceConfigDef, unknown, WorkspaceConfigCredentials>('whatsapp-workspace', WhatsAppWorkspaceNode, { credentials: { pgPassword: { type: 'password' } } });
+  RED.nodes.registerType<WorkspaceConfigNode, WorkspaceConfigDef, unknown, WorkspaceConfigCredentials>('whatsapp-workspace', WhatsAppWorkspaceNode, { credentials: { pgPassword: { type: 'password' }, metricsToken: { type: 'password' } } });
   registerAdminRoutes(RED);
   closeIdleWhenSettled(RED);
 };

@@ -55,6 +55,10 @@ export interface AccountRuntimeDeps {
   readonly accountsChanged: () => void;
   /** This workspace now holds the account and opened its connection: other processes learn its state. */
   readonly accountTaken: (connection: AccountConnection) => void;
+  /** A send of an account this workspace holds starts, `gapMs` after its previous one (see DispatchDeps.onSendStart). */
+  readonly sendStarted?: (accountId: string, gapMs: number | null) => void;
+  /** The connection of an account this workspace holds closed on its own, with the service's code (see Transport.onDisconnect). */
+  readonly disconnected?: (accountId: string, code: number | null) => void;
   /** A new message reached an account this workspace holds (see Transport.onIncoming). */
   readonly received: (accountId: string, message: IncomingMessage) => void;
   readonly reportError: (error: unknown) => void;
@@ -102,7 +106,7 @@ export class AccountRuntime {
       onFailed: (messages, reason) => {
         const at = deps.now();
         for (const message of messages) {
-          deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: message.accountId, status: 'failed', reason, at });
+          deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: message.accountId, status: 'failed', reason, at, cause: 'logged_out' });
         }
       },
       onError: (error) => deps.reportError(error),
@@ -172,7 +176,7 @@ export class AccountRuntime {
     this.deps.accountsChanged();
     const now = this.now();
     const { failed } = await this.deps.store.outbox.expireQueued(id, Number.MAX_SAFE_INTEGER, reason, now, now + this.deps.dispatch.refundDelayMs);
-    for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: id, status: 'failed', reason, at: now });
+    for (const message of failed) this.deps.emitMessage({ messageId: message.id, requestId: message.requestId, accountId: id, status: 'failed', reason, at: now, cause: 'account_removed' });
   }
 
   /**
@@ -334,6 +338,7 @@ export class AccountRuntime {
       now: this.now,
       random: this.deps.random,
       onChange: (change) => this.deps.emitMessage(change),
+      onSendStart: (gapMs) => this.deps.sendStarted?.(account.id, gapMs),
       onError: (error) => this.deps.reportError(error),
     });
     this.transports.set(account.id, transport);
@@ -341,6 +346,7 @@ export class AccountRuntime {
     const unwatch = [
       transport.onStateChange((state) => this.accountStateChanged(account.id, transport, state)),
       transport.onIncoming?.((message) => this.deps.received(account.id, message)) ?? (() => undefined),
+      transport.onDisconnect?.((code) => this.deps.disconnected?.(account.id, code)) ?? (() => undefined),
     ];
     this.unwatchState.set(account.id, () => unwatch.forEach((off) => off()));
     void transport.start?.();

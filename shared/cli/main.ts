@@ -5,11 +5,19 @@ import { parseArgs } from 'node:util';
 import { linkCommand } from './link';
 import { serve } from './serve';
 import { storeChoiceFromArgument } from './store-argument';
+import { metricsTokenSetting } from '../hosting/settings';
+
+/** The scrape token of `serve`'s /metrics and /healthz, when --metrics-token is not given. */
+const METRICS_TOKEN_ENV = 'WAHOOK_METRICS_TOKEN';
 
 const USAGE = `Usage:
   wahook serve --store <file.sqlite | postgres://user@host:5432/db?schema=…> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
+               [--metrics-token <token>]
       Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite file or a PostgreSQL schema
-      (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts).
+      (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts), with
+      GET /metrics (Prometheus) and GET /healthz beside it: with a scrape token (--metrics-token, or the
+      WAHOOK_METRICS_TOKEN environment variable, which ps does not show) they need it as
+      "Authorization: Bearer <token>"; without one they answer callers on this machine only.
   wahook link --store <file.sqlite | postgres://…> [--pairing-code <phone>]
       Links a WhatsApp phone to the store: prints a QR code to scan (or, with --pairing-code, a code to
       enter on that phone) and exits once the phone is linked.`;
@@ -24,17 +32,21 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
         'dry-run': { type: 'string' },
+        'metrics-token': { type: 'string' },
       },
     });
     if (!values.store) return usage('--store is required.');
     const store = storeChoiceFromArgument(values.store);
     if (!store.ok) return usage(store.rejection.message);
+    const metricsToken = metricsTokenSetting({ metricsToken: values['metrics-token'] ?? process.env[METRICS_TOKEN_ENV] });
+    if (!metricsToken.ok) return usage(metricsToken.rejection.message.replace('Setting "metricsToken"', '--metrics-token'));
     await serve(
       {
         store: store.value,
         host: values.host,
         port: Number(values.port),
         ...(values['dry-run'] ? { dryRunPhone: values['dry-run'].replace(/\D/g, '') } : {}),
+        ...(metricsToken.value === undefined ? {} : { metricsToken: metricsToken.value }),
       },
       (line) => console.log(line),
     );

@@ -12,6 +12,8 @@ export interface ServeOptions {
   readonly port: number;
   /** Adds a dry-run account with this phone (digits) if the workspace has none of that number. */
   readonly dryRunPhone?: string;
+  /** The scrape token /metrics and /healthz need (see createWebhookServer). */
+  readonly metricsToken?: string;
 }
 
 /** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
@@ -21,12 +23,13 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     await workspace.addDryRunAccount(options.dryRunPhone, 'dry run');
   }
   workspace.onMessageChange((change) => print(`message ${change.messageId}: ${change.status}${change.reason ? ` (${change.reason})` : ''}`));
-  const server = createWebhookServer(workspace);
+  const server = createWebhookServer(workspace, options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken });
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host}:${port}${WEBHOOK_PATH_PREFIX}${workspace.webhookState().token}`;
   print(`Webhook URL: ${url}`);
+  print(`Metrics: http://${options.host}:${port}/metrics and health: http://${options.host}:${port}/healthz (${options.metricsToken === undefined ? 'callers on this machine only' : 'with the scrape token'})`);
   print(`Try it: curl -s -H 'content-type: application/json' -d '{"action":"send","phone":"+14151231234","text":"hello"}' ${url}`);
   await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
   server.close();

@@ -1,7 +1,7 @@
 import Bottleneck from 'bottleneck';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DownloadedFile } from '../attachments/types';
-import type { MessageChange, MessageStatus, OutboxMessage } from '../model';
+import type { FailureCause, MessageChange, MessageStatus, OutboxMessage } from '../model';
 import type { OutboxRepository } from '../store/types';
 import type { MessageReference, StatusUpdate, Transport } from '../transport/types';
 import { capWait, randomGap, warmedUpCaps, type GapRange, type SendCaps, type Warmup } from './pacing';
@@ -39,6 +39,11 @@ export interface DispatchDeps {
   readonly now: () => number;
   readonly random: () => number;
   readonly onChange: (change: MessageChange) => void;
+  /**
+   * A send is handed to the transport now, paced: `gapMs` since the previous send of this account started
+   * (null for its first since this dispatcher started). For the metrics' histogram of gaps.
+   */
+  readonly onSendStart?: (gapMs: number | null) => void;
   /** Errors that are no message's fault (a store that went away); the engine logs them. */
   readonly onError: (error: unknown) => void;
 }
@@ -77,6 +82,8 @@ export class AccountDispatcher {
    * store may have claimed without telling us), or a claimed message was not sent because the hold ran short.
    */
   private inFlightUnknown = false;
+  /** performance.now() when the previous send was handed to the transport. */
+  private lastSendStartedAt: number | undefined;
 
   constructor(
     readonly accountId: string,
@@ -180,6 +187,7 @@ export class AccountDispatcher {
       }
       const quoted = message.quotedId === null ? undefined : await this.deps.quoted?.(message.quotedId, message.accountId);
       const options = quoted ? { quoted } : undefined;
+      this.sendStarts();
       const handedOver = file
         ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id, options)
         : await transport.sendText(jid, message.text ?? '', message.id, options);
@@ -248,7 +256,7 @@ export class AccountDispatcher {
     if (lookup.onWhatsApp) return lookup.jid;
     // Every part of the request goes to the same number: fail them together.
     const reason = `+${message.recipient.value} is not on WhatsApp`;
-    for (const part of await this.deps.outbox.byRequest(message.requestId)) await this.fail(part, reason);
+    for (const part of await this.deps.outbox.byRequest(message.requestId)) await this.fail(part, reason, 'not_on_whatsapp');
     // A run of unknown numbers must not become a burst of lookups, which WhatsApp punishes.
     await this.pace();
     return undefined;
@@ -268,14 +276,21 @@ export class AccountDispatcher {
       this.emit(message, 'queued', failure.reason);
       return;
     }
-    await this.fail(message, failure.reason);
+    await this.fail(message, failure.reason, failure.cause);
   }
 
-  private async fail(message: OutboxMessage, reason: string): Promise<void> {
+  private async fail(message: OutboxMessage, reason: string, cause: FailureCause): Promise<void> {
     const now = this.deps.now();
     if (await this.deps.outbox.markFailed(message.id, reason, now, now + this.options.refundDelayMs)) {
-      this.emit(message, 'failed', reason);
+      this.emit(message, 'failed', reason, cause);
     }
+  }
+
+  private sendStarts(): void {
+    const now = performance.now();
+    const gap = this.lastSendStartedAt === undefined ? null : now - this.lastSendStartedAt;
+    this.lastSendStartedAt = now;
+    this.deps.onSendStart?.(gap);
   }
 
   /** Receipts and error acknowledgements that the phone sends back for our messages. */
@@ -297,7 +312,7 @@ export class AccountDispatcher {
       (await this.deps.outbox.idForProviderId(update.messageId).then((id) => (id === undefined ? undefined : this.deps.outbox.get(id))));
     if (!message) return;
     if (update.status === 'failed') {
-      await this.fail(message, update.reason);
+      await this.fail(message, update.reason, 'rejected_by_whatsapp');
     } else if (await this.deps.outbox.markReceipt(message.id, update.status, this.deps.now())) {
       // A receipt that overtook the send's own confirmation proves it sent: flows see 'sent' first.
       if (message.status === 'sending') this.emit(message, 'sent', null);
@@ -318,7 +333,7 @@ export class AccountDispatcher {
     this.timer.unref();
   }
 
-  private emit(message: OutboxMessage, status: MessageStatus, reason: string | null): void {
+  private emit(message: OutboxMessage, status: MessageStatus, reason: string | null, cause?: FailureCause): void {
     this.deps.onChange({
       messageId: message.id,
       requestId: message.requestId,
@@ -326,6 +341,7 @@ export class AccountDispatcher {
       status,
       reason,
       at: this.deps.now(),
+      ...(cause === undefined ? {} : { cause }),
     });
   }
 }

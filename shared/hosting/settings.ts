@@ -31,6 +31,8 @@ export interface WorkspaceSettings {
   readonly dryRunPhones: readonly string[];
   /** The webhook token a new store starts with (a fixed, documented token for examples); else random. */
   readonly initialToken?: string;
+  /** The scrape token of /metrics and /healthz, for scrapers without editor access (see hosting/metrics-endpoints.ts). */
+  readonly metricsToken?: string;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -75,6 +77,8 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
   if (!receivedRetentionDays.ok) return receivedRetentionDays;
   const dryRunPhones = dryRunPhonesSetting(raw);
   if (!dryRunPhones.ok) return dryRunPhones;
+  const metricsToken = metricsTokenSetting(raw);
+  if (!metricsToken.ok) return metricsToken;
   return ok({
     store: store.value,
     storeKey: storeKeyOf(store.value),
@@ -91,6 +95,7 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
     allowPrivateFileUrls: flag(raw, 'allowPrivateFileUrls'),
     dryRunPhones: dryRunPhones.value,
     ...(initialToken.value === undefined ? {} : { initialToken: initialToken.value }),
+    ...(metricsToken.value === undefined ? {} : { metricsToken: metricsToken.value }),
   });
 }
 
@@ -131,6 +136,15 @@ function initialTokenSetting(raw: RawSettings): Result<string | undefined> {
   const token = optionalText(raw, 'initialToken');
   if (token !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(token)) {
     return fail(reject(400, 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".', 'initialToken'));
+  }
+  return ok(token);
+}
+
+/** Visible ASCII, no spaces (it travels in an Authorization header), long enough not to be guessed. */
+export function metricsTokenSetting(raw: RawSettings): Result<string | undefined> {
+  const token = optionalText(raw, 'metricsToken');
+  if (token !== undefined && !/^[\x21-\x7e]{16,256}$/.test(token)) {
+    return fail(reject(400, 'Setting "metricsToken" must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).', 'metricsToken'));
   }
   return ok(token);
 }

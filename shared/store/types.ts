@@ -162,6 +162,14 @@ export interface QuotaPolicy {
 }
 
 /** The bytes of an attached file, stored with its message. */
+/** One account's queue as the metrics show it (see OutboxRepository.queueByAccount). */
+export interface AccountQueue {
+  /** Messages queued or sending. */
+  readonly waiting: number;
+  /** When the oldest of them was accepted (ms since the epoch). */
+  readonly oldestAcceptedAt: number;
+}
+
 export interface StoredAttachment {
   readonly messageId: string;
   readonly data: Buffer;
@@ -230,6 +238,11 @@ export interface OutboxRepository {
   countWaiting(): Promise<number>;
   /** Waiting messages (queued or sending) of each account that has any, through the queue index. */
   countWaitingByAccount(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Each account's waiting messages (queued or sending) with when the oldest of them was accepted, for the
+   * metrics' queue depth and age; through the queue index, whatever the history. Accounts with none are absent.
+   */
+  queueByAccount(): Promise<ReadonlyMap<string, AccountQueue>>;
   /** The account's last `limit` failed messages, newest first, through the queue index. */
   lastFailed(accountId: string, limit: number): Promise<OutboxMessage[]>;
   /** Messages of the account sent at or after `since` (for hourly and daily caps). */

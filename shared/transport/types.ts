@@ -143,6 +143,11 @@ export interface Transport {
   resume?(): void;
   /** Reconnects now (after being replaced, or to skip a backoff). */
   reconnect?(): void;
+  /**
+   * Each time the connection to the service closed on its own (not closed by us), with the service's
+   * disconnect code when it gave one; the transport then reconnects, or stops and says why in its state.
+   */
+  onDisconnect?(listener: (code: number | null) => void): () => void;
   /** New messages as they reach the account (see IncomingMessage). */
   onIncoming?(listener: (message: IncomingMessage) => void): () => void;
   /** Marks received messages read (blue ticks for their senders), where the transport can. */

@@ -6,6 +6,7 @@ import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer } from './
 import type { Workspace } from '../workspace/workspace';
 import { readBody } from './read-body';
 import { tokenFromPath } from './token-path';
+import { checkScrape, metricsEndpointOf, presentedScrapeToken, ScrapeToken, serveMetricsEndpoint, type EndpointAnswer } from '../hosting/metrics-endpoints';
 
 /** The path prefix of the webhook URL; the token follows it. */
 export const WEBHOOK_PATH_PREFIX = '/whatsapp/';
@@ -22,17 +23,24 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export interface WebhookServerOptions {
   /** Tags what this server accepts in the workspace's feed (see WebhookCall.via); flows read it from there. */
   readonly via?: string;
+  /**
+   * The workspace's scrape token (its metricsToken setting): `/metrics` and `/healthz` then need it as
+   * `Authorization: Bearer <token>` (or `?token=`); without one they answer callers on this machine only.
+   */
+  readonly metricsToken?: string;
 }
 
 /**
  * A bare node:http server for the webhook, outside any engine's HTTP pipeline: the CLI's `serve`, the
- * crash test and benchmarks, and n8n's trigger on a dedicated port. Serves `POST /whatsapp/<token>`.
+ * crash test and benchmarks, and n8n's trigger on a dedicated port. Serves `POST /whatsapp/<token>`, and
+ * `GET /metrics` (Prometheus) and `GET /healthz` for whoever options.metricsToken lets in (see checkScrape).
  * Whatever a client sends, it answers with the contract's JSON (or closes a connection that is gone)
  * and never throws out of a handler.
  */
 export function createWebhookServer(workspace: Workspace, options: WebhookServerOptions = {}): Server {
+  const scrapeToken = options.metricsToken === undefined || options.metricsToken === '' ? undefined : new ScrapeToken(options.metricsToken);
   const handle = (request: IncomingMessage, response: ServerResponse) => {
-    serveRequest(workspace, request, response, options).catch((error: unknown) => {
+    serveRequest(workspace, request, response, options, scrapeToken).catch((error: unknown) => {
       workspace.reportError(error);
       send(response, { status: 500, headers: {}, body: errorBodyFor(500, INTERNAL_ERROR_SENTENCE) });
     });
@@ -56,8 +64,16 @@ export function createWebhookServer(workspace: Workspace, options: WebhookServer
   return server;
 }
 
-async function serveRequest(workspace: Workspace, request: IncomingMessage, response: ServerResponse, options: WebhookServerOptions): Promise<void> {
+async function serveRequest(workspace: Workspace, request: IncomingMessage, response: ServerResponse, options: WebhookServerOptions, scrapeToken: ScrapeToken | undefined): Promise<void> {
   const url = request.url ?? '/';
+  const endpoint = metricsEndpointOf(url);
+  if (endpoint) {
+    // Nothing of a body is read here: it is discarded.
+    request.resume();
+    const refused = checkScrape(scrapeToken, presentedScrapeToken(request.headers.authorization, url), request.socket.remoteAddress);
+    sendEndpoint(response, refused ?? (await serveMetricsEndpoint(workspace, endpoint, request.method ?? 'GET')));
+    return;
+  }
   if (!url.startsWith(WEBHOOK_PATH_PREFIX)) {
     request.resume();
     send(response, answer(reject(404, 'Webhook not found')));
@@ -82,6 +98,12 @@ async function serveRequest(workspace: Workspace, request: IncomingMessage, resp
   });
   // A body cut at the limit was not read to its end: close the connection rather than read the rest.
   send(response, reply, body.length > MAX_BODY_BYTES);
+}
+
+function sendEndpoint(response: ServerResponse, reply: EndpointAnswer): void {
+  if (response.headersSent || response.destroyed) return;
+  response.writeHead(reply.status, reply.headers);
+  response.end(reply.body);
 }
 
 function send(response: ServerResponse, reply: WebhookAnswer, close = false): void {

@@ -60,7 +60,10 @@ export async function screenWebhookCall(
   /** The token's check when the caller already made it (a router choosing among workspaces). */
   token: TokenCheck = workspace.checkToken(call.token),
 ): Promise<{ readonly ok: true; readonly call: ScreenedCall } | { readonly ok: false; readonly outcome: WebhookOutcome }> {
-  const outcome = (rejection: Rejection, headers: Record<string, string> = {}) => ({ ok: false as const, outcome: { answer: answer(rejection, headers) } });
+  const outcome = (rejection: Rejection, headers: Record<string, string> = {}) => {
+    workspace.webhookAnswered(rejection.status);
+    return { ok: false as const, outcome: { answer: answer(rejection, headers) } };
+  };
   if (token === 'unknown') return outcome(reject(404, 'Webhook not found'));
 
   // Cut on the body's bytes, as received: the log keeps 4 KiB of it, and the rest need not be decoded.
@@ -90,7 +93,10 @@ export async function screenWebhookCall(
   return { ok: true, call: { request: parsed.value, source } };
 }
 
-/** The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies. */
+/**
+ * The whole inbound-webhook contract, so that every engine serves exactly the same statuses and bodies.
+ * Every answer it (or screenWebhookCall) gives is counted in the workspace's metrics by status.
+ */
 export async function serveWebhookCall(
   workspace: Workspace,
   call: WebhookCall,
@@ -102,6 +108,7 @@ export async function serveWebhookCall(
   // accept() answers a store fault itself (503); anything else thrown there is treated the same way:
   // nothing was committed, so the caller is told to retry, never that it succeeded.
   const accepted = await workspace.accept(request, source, undefined, { via: call.via }).catch((error: unknown) => ({ ok: false as const, rejection: storeFault(workspace, error) }));
+  workspace.webhookAnswered(accepted.ok ? 200 : accepted.rejection.status);
   if (!accepted.ok) return { answer: answer(accepted.rejection) };
   return {
     answer: { status: 200, headers: {}, body: successBody(accepted.value.messageId) },

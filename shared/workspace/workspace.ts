@@ -29,9 +29,12 @@ import { newWebhookToken, WebhookSecret } from '../webhook/token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
 import { fillLinkToken, LinkPages } from '../linking/link-pages';
 import { ReceivedMessages, type ReceivedOptions } from './received-messages';
+import { WorkspaceMetrics } from '../metrics/workspace-metrics';
+import { checkHealth, type WorkspaceHealth } from '../metrics/health';
 
 export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
 export type { BaileysAccountsOptions } from '../transport/baileys/driver';
+export type { WorkspaceHealth } from '../metrics/health';
 
 export interface WorkspaceOptions {
   readonly store: WorkspaceStore;
@@ -111,6 +114,8 @@ export class Workspace {
   readonly linkPages: LinkPages;
   /** Received messages: stored once each, handed to triggers, marked read, their media fetched. */
   readonly received: ReceivedMessages;
+  /** This workspace's Prometheus metrics (a registry of its own). */
+  private readonly metrics: WorkspaceMetrics;
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -125,6 +130,12 @@ export class Workspace {
     this.linkPages = new LinkPages(this.now, undefined, store.linkPages, (error) => this.reportError(error));
     this.owner = `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`;
     this.journal = new ChangeJournal(store.changes, this.owner, (error) => this.reportError(error));
+    this.metrics = new WorkspaceMetrics({
+      accounts: () => this.connections().map(({ account, state }) => ({ id: account.id, state })),
+      queues: () => store.outbox.queueByAccount(),
+      quota: () => this.quota(),
+      now: this.now,
+    });
     directory.onChange(() => this.journal.record({ kind: 'chats' }));
     this.runtime = new AccountRuntime({
       store,
@@ -152,6 +163,8 @@ export class Workspace {
       accountsChanged: () => this.journal.record({ kind: 'accounts' }),
       accountTaken: (connection) => this.journalAccount(connection),
       received: (accountId, message) => this.received.take(accountId, message),
+      sendStarted: (accountId, gapMs) => this.metrics.sendStarted(accountId, gapMs),
+      disconnected: (accountId, code) => this.metrics.disconnected(accountId, code),
       reportError: (error) => this.reportError(error),
     });
     this.received = new ReceivedMessages(
@@ -182,6 +195,7 @@ export class Workspace {
 
   /** A change this workspace made: its listeners hear it now, the attempt log and the change feed get it. */
   private madeChange(change: MessageChange): void {
+    this.metrics.messageChanged(change);
     this.journal.record({ kind: 'message', change });
     this.events.emit('message', change);
     void this.recordOutcome(change);
@@ -359,6 +373,7 @@ export class Workspace {
     for (const message of acceptance.messages) {
       this.madeChange({ messageId: message.id, requestId, accountId: account.id, status: 'queued', reason: null, at } satisfies MessageChange);
     }
+    this.metrics.messagesAccepted(account.id, acceptance.messages.length);
     this.runtime.queued(account.id, at);
     if (origin) this.events.emit('accepted');
   }
@@ -525,6 +540,26 @@ export class Workspace {
 
   async attempts(limit = 100): Promise<Attempt[]> {
     return this.store.attempts.list(limit);
+  }
+
+  // ---- metrics and health --------------------------------------------------------------------------
+
+  /** An entry point answered a webhook call of this workspace with `status` (see webhook/webhook.ts); counted in the metrics. */
+  webhookAnswered(status: number): void {
+    this.metrics.webhookAnswered(status);
+  }
+
+  /** The Prometheus text format of this workspace's metrics, gauges read now; rejects when the store does not answer. */
+  async metricsText(): Promise<{ readonly contentType: string; readonly text: string }> {
+    if (this.closed) throw new Error('The workspace is not open: it is closing or being reopened.');
+    return { contentType: this.metrics.contentType, text: await this.metrics.text() };
+  }
+
+  /** Whether the store answers (a read of the queue index), and each account's state (see WorkspaceHealth). */
+  health(): Promise<WorkspaceHealth> {
+    const accounts = this.connections().map(({ account, state }) => ({ id: account.id, phone: account.phone, state }));
+    const probe = this.closed ? () => Promise.reject(new Error('database is not open')) : () => this.store.outbox.countWaiting();
+    return checkHealth(probe, accounts);
   }
 
   onMessageChange(listener: (change: MessageChange) => void): () => void {

@@ -117,6 +117,29 @@ describe('BaileysConnection: staying connected', () => {
     expect(h.states).toEqual(['open', 'replaced', 'connecting', 'open']);
   });
 
+  it('tells onDisconnect each close it reacts to, with its code (none for a close without one), and not our own close', async () => {
+    h = await openHarness({ backoff: BACKOFF, random: () => 0 });
+    const codes: (number | null)[] = [];
+    h.connection.onDisconnect((code) => codes.push(code));
+    h.sockets.last.open();
+    await settle();
+    h.sockets.last.disconnect(515, 'Stream Errored (restart required)');
+    await settle();
+    h.sockets.last.open();
+    await settle();
+    h.sockets.last.disconnect(428);
+    await settle();
+    await h.clock.advance(Math.min(...h.clock.pendingDelays()));
+    h.sockets.last.ev.emit('connection.update', { connection: 'close', lastDisconnect: { error: new Error('no code'), date: new Date() } });
+    await settle();
+    await h.clock.advance(Math.min(...h.clock.pendingDelays()));
+    h.sockets.last.disconnect(440, 'Stream Errored (conflict)');
+    await settle();
+    h.connection.reconnect();
+    await h.connection.close();
+    expect(codes).toEqual([515, 428, null, 440]);
+  });
+
   it('drops a socket that does not open within openTimeoutMs and retries with backoff', async () => {
     h = await openHarness({ backoff: BACKOFF, openTimeoutMs: 10_000 });
     await h.clock.advance(9_999);

@@ -38,6 +38,7 @@ describe('workspace settings', () => {
         allowPrivateFileUrls: 'true',
         dryRunPhones: '+1 510 556 6777, +44 7700 900123',
         initialToken: 'example-token-0123456789',
+        metricsToken: '  scrape+Token/0123456789=  ',
       },
       '/data/w.sqlite',
     );
@@ -57,6 +58,7 @@ describe('workspace settings', () => {
         allowPrivateFileUrls: true,
         dryRunPhones: ['15105566777', '447700900123'],
         initialToken: 'example-token-0123456789',
+        metricsToken: 'scrape+Token/0123456789=',
       },
     });
   });
@@ -69,6 +71,8 @@ describe('workspace settings', () => {
     [{ dryRunPhones: '+1 510, 12' }, 'dryRunPhones', 'Setting "dryRunPhones" has "+1 510", which is not a phone number in international format such as +14151231234.'],
     [{ receivedRetentionDays: '0' }, 'receivedRetentionDays', 'Setting "receivedRetentionDays" must be a number from 0.01 to 3650; got "0".'],
     [{ initialToken: 'short' }, 'initialToken', 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".'],
+    [{ metricsToken: 'short-token' }, 'metricsToken', 'Setting "metricsToken" must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).'],
+    [{ metricsToken: 'has a space in it, long enough' }, 'metricsToken', 'Setting "metricsToken" must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).'],
   ])('refuses %j with a sentence naming the setting', (raw, field, message) => {
     expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
   });

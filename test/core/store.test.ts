@@ -129,6 +129,35 @@ describe.each(STORE_KINDS)('$name store', (kind) => {
     expect(await store.outbox.countWaiting()).toBe(3);
   });
 
+  it('gives each account its waiting messages and when the oldest of them was accepted, none of the history', async () => {
+    const roomy: QuotaPolicy = { period: 'none', allowance: 10 };
+    const first = [textMessage(), textMessage(), textMessage({ accountId: 'other' })];
+    await store.accept({ messages: first, units: 3, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: first[0]!.id }), now: 1000 });
+    const later = [textMessage(), textMessage({ accountId: 'z' })];
+    await store.accept({ messages: later, units: 2, quota: roomy, periodKey: 'all', attempt: attempt({ messageId: later[0]!.id }), now: 2000 });
+    expect(await store.outbox.queueByAccount()).toEqual(
+      new Map([
+        ['acc', { waiting: 3, oldestAcceptedAt: 1000 }],
+        ['other', { waiting: 1, oldestAcceptedAt: 1000 }],
+        ['z', { waiting: 1, oldestAcceptedAt: 2000 }],
+      ]),
+    );
+    // Sending still waits; once the oldest is sent and the next fails, the oldest waiting one is the later request.
+    const sent = (await store.outbox.claimNext('acc', 3000))!;
+    expect((await store.outbox.queueByAccount()).get('acc')).toEqual({ waiting: 3, oldestAcceptedAt: 1000 });
+    await store.outbox.markSent(sent.id, sent.jid!, 3001);
+    const failed = (await store.outbox.claimNext('acc', 3000))!;
+    await store.outbox.markFailed(failed.id, 'no', 3002, 3002);
+    const z = (await store.outbox.claimNext('z', 3000))!;
+    await store.outbox.markSent(z.id, z.jid!, 3003);
+    expect(await store.outbox.queueByAccount()).toEqual(
+      new Map([
+        ['acc', { waiting: 1, oldestAcceptedAt: 2000 }],
+        ['other', { waiting: 1, oldestAcceptedAt: 1000 }],
+      ]),
+    );
+  });
+
   it('refunds a failed message once its refund is due, never below zero and only once', async () => {
     const [message] = [textMessage()];
     await accept(1, [message!]);

@@ -8,6 +8,7 @@ import { SqliteStore } from '../../shared/store/sqlite';
 import { Workspace } from '../../shared/workspace/workspace';
 import { NodeRed, waitFor } from './support/node-red';
 import { nodeIdOf, tab, tokenOf, webhook, workspace } from './support/flows';
+import { readScrape } from '../support/prometheus';
 
 // A real Node-RED 5 process with a temporary user dir: flows deployed through the admin API
 // (POST /flows, full), everything asserted over HTTP; the dry-run recorder is read from the store file.
@@ -307,6 +308,17 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
     const summary = (await state('contract')).attempts;
     expect(summary).toHaveLength(10);
     expect(summary[0]).toMatchObject({ status: 200, result: 'failed: the URL returned a web page, not a file: use a direct download link' });
+  });
+
+  // An unknown token's 404 is no workspace's call (the route table answers it), so it is counted nowhere.
+  it('/metrics and /healthz (no adminAuth: open, as the rest of the admin API): the calls answered so far, by status', async () => {
+    const metrics = await red.admin(`whatsapp-workspace/${nodeIdOf('contract')}/metrics`);
+    expect(metrics.status).toBe(200);
+    const scrape = readScrape(await metrics.text());
+    for (const status of ['200', '400', '403', '405', '413', '415']) expect([status, (scrape.value('wahook_webhook_calls_total', { status }) ?? 0) > 0]).toEqual([status, true]);
+    expect(scrape.value('wahook_account_state', { account: ACCOUNT_ID, state: 'open' })).toBe(1);
+    const health = await red.admin(`whatsapp-workspace/${nodeIdOf('contract')}/healthz`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok', store: 'reachable', accounts: [expect.objectContaining({ id: ACCOUNT_ID, state: 'open' })] }]);
   });
 
   it('redeploying twice leaves no stale route or token', async () => {

@@ -1,6 +1,7 @@
 /**
  * Fuzz of the standalone webhook server (shared/webhook/standalone-server.ts createWebhookServer), in this
  * process, on a real workspace: a temp SQLite store and a dry-run account. Raw TCP from 127.0.0.1 only.
+ * Its /metrics and /healthz are fuzzed too, on the server as it is and on one with a scrape token.
  * Every request it receives is ours, so every answer must keep the contract; protocol-level garbage
  * that Node's parser refuses must get the contract's JSON 400 (through the server's clientError handler).
  */
@@ -8,8 +9,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebhookServer } from '../../shared/webhook/standalone-server';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
-import { check, dump, checkIdle, flood, generate, histogram, report, run, slowClients, startIdle, validCall, IDLE_LIMIT_MS } from './support/campaign';
+import { check, dump, checkIdle, flood, generate, histogram, pool, report, run, slowClients, startIdle, validCall, IDLE_LIMIT_MS } from './support/campaign';
 import type { Target } from './support/cases';
+import { endpointCases, endpointGarbage, endpointViolations, type EndpointCase } from './support/endpoints';
+import { exchange, printable } from './support/raw-http';
 
 const SEED = 0x5eed_0001;
 const REQUESTS = 2000;
@@ -17,6 +20,9 @@ const GARBAGE = 200;
 const CONCURRENCY = 16;
 const FLOOD = 300;
 const TOKEN = 'fuzz-standalone-token-0123456789';
+const SCRAPE = 'fuzz-scrape-token-0123456789+/=';
+const ENDPOINT_REQUESTS = 600;
+const ENDPOINT_FLOOD = 300;
 
 jest.setTimeout(120_000);
 
@@ -24,6 +30,9 @@ describe('fuzz: the standalone webhook server', () => {
   let ws: TestWorkspace;
   let server: Server;
   let port = 0;
+  /** The same workspace on a second server that has a scrape token (/metrics and /healthz need it there). */
+  let guarded: Server;
+  let guardedPort = 0;
   const target: Target = { prefix: '/whatsapp/', token: TOKEN, engine: 'standalone' };
   const cases = generate(target, { seed: SEED, requests: REQUESTS, garbage: GARBAGE });
   let idle: ReturnType<typeof startIdle>;
@@ -34,14 +43,18 @@ describe('fuzz: the standalone webhook server', () => {
     server = createWebhookServer(ws.workspace);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
+    guarded = createWebhookServer(ws.workspace, { metricsToken: SCRAPE });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    guardedPort = (guarded.address() as AddressInfo).port;
     // Idle clients first: they wait out the stated limit while everything else runs.
     idle = startIdle(port, target);
   });
 
   afterAll(async () => {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+    for (const each of [server, guarded]) {
+      if (!each) continue;
+      each.closeAllConnections();
+      await new Promise((resolve) => each.close(resolve));
     }
     await ws?.close();
   });
@@ -74,6 +87,54 @@ describe('fuzz: the standalone webhook server', () => {
 
   it(`answers a request left incomplete, and closes a silent connection, within ${IDLE_LIMIT_MS / 1000} s`, async () => {
     expect(report(checkIdle(await idle))).toEqual([]);
+  });
+
+  const runEndpoints = async (target: number, cases: readonly EndpointCase[]) => {
+    const outcomes = await pool(cases.length, CONCURRENCY, (i) =>
+      exchange({ port: target, segments: [cases[i]!.bytes], head: cases[i]!.head, halfClose: cases[i]!.halfClose, timeoutMs: 10_000 }),
+    );
+    const findings = cases.flatMap((c, i) => {
+      const problems = endpointViolations(c, outcomes[i]!);
+      return problems.length === 0 ? [] : [`${problems.join('; ')}\n    e.g. ${c.label}\n    sent: ${printable(c.bytes, 200)}`];
+    });
+    const statuses = new Map<string, number>();
+    for (const outcome of outcomes) {
+      const key = outcome.kind === 'answer' ? String(outcome.response.status) : outcome.kind;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    }
+    return { findings: [...new Set(findings)], statuses: Object.fromEntries([...statuses].sort()) };
+  };
+
+  it(`answers ~${ENDPOINT_REQUESTS} generated /metrics and /healthz requests by their rules, scrape token set`, async () => {
+    const { findings, statuses } = await runEndpoints(guardedPort, [...endpointCases(SCRAPE, SEED + 1, ENDPOINT_REQUESTS), ...endpointGarbage(SCRAPE)]);
+    process.stdout.write(`standalone endpoints (token): ${JSON.stringify(statuses)}\n`);
+    expect(findings.slice(0, 20)).toEqual([]);
+    // Every rule was reached: let in, refused, wrong method, near-miss paths.
+    expect(Object.keys(statuses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '405']));
+  });
+
+  it(`answers ~${ENDPOINT_REQUESTS} generated /metrics and /healthz requests by their rules, no scrape token (loopback)`, async () => {
+    const { findings, statuses } = await runEndpoints(port, endpointCases(undefined, SEED + 2, ENDPOINT_REQUESTS));
+    process.stdout.write(`standalone endpoints (no token): ${JSON.stringify(statuses)}\n`);
+    expect(findings.slice(0, 20)).toEqual([]);
+    expect(Object.keys(statuses)).toEqual(expect.arrayContaining(['200', '404', '405']));
+  });
+
+  it(`answers ${ENDPOINT_FLOOD} scrapes opened at once, each with 200 and the whole text`, async () => {
+    const bytes = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SCRAPE}\r\nConnection: close\r\n\r\n`, 'latin1');
+    const cases: EndpointCase[] = Array.from({ length: ENDPOINT_FLOOD }, (_, i) => ({
+      family: 'flood',
+      label: `flood ${i}`,
+      bytes: bytes(i % 2 === 0 ? '/metrics' : '/healthz'),
+      head: false,
+      halfClose: false,
+      status: 200,
+      endpoint: i % 2 === 0 ? 'metrics' : 'healthz',
+    }));
+    const started = Date.now();
+    const outcomes = await Promise.all(cases.map((c) => exchange({ port: guardedPort, segments: [c.bytes], timeoutMs: 60_000 })));
+    process.stdout.write(`standalone endpoints flood: ${ENDPOINT_FLOOD} scrapes in ${Date.now() - started} ms\n`);
+    expect(cases.flatMap((c, i) => endpointViolations(c, outcomes[i]!)).slice(0, 10)).toEqual([]);
   });
 
   it('still serves afterwards: a valid call gets 200, and the workspace reported no error', async () => {

@@ -48,9 +48,18 @@ describe('wahook serve --store postgres://…', () => {
     await schema.drop();
   });
 
+  it('refuses a scrape token too short to be safe, naming the option', async () => {
+    const refused = spawn(process.execPath, [CLI, 'serve', '--store', `${TEST_PG_URL}?schema=${schema.name}`, '--metrics-token', 'short'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    refused.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(refused, 'exit')) as [number | null];
+    expect([code, stderr.split('\n')[0]]).toEqual([2, '--metrics-token must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).']);
+  });
+
   it('serves the webhook on that schema: a call answers 200 and its message is in the store', async () => {
     child = spawn(process.execPath, [CLI, 'serve', '--store', `${TEST_PG_URL}?schema=${schema.name}`, '--port', '0', '--dry-run', '+15105566777'], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, WAHOOK_METRICS_TOKEN: 'cli-scrape-token-0123456789' },
     });
     const lines = createInterface({ input: child.stdout! });
     let url: string | undefined;
@@ -67,6 +76,12 @@ describe('wahook serve --store postgres://…', () => {
     const { data } = (await response.json()) as { data: { message_id: string } };
     const rows = await schema.admin<{ id: string; text: string }>(`SELECT id, text FROM "${schema.name}".messages`);
     expect(rows).toEqual([{ id: data.message_id.replace(/^wa_backend:/, ''), text: 'from the CLI' }]);
+    // The scrape token came from the environment: /metrics needs it.
+    const metrics = new URL('/metrics', url).href;
+    expect((await fetch(metrics)).status).toBe(401);
+    const scraped = await fetch(metrics, { headers: { authorization: 'Bearer cli-scrape-token-0123456789' } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('wahook_webhook_calls_total{status="200"} 1');
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);

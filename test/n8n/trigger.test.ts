@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { WhatsAppTrigger } from '../../nodes/n8n/WhatsAppTrigger/WhatsAppTrigger.node';
 import { CONCURRENT_EXECUTIONS } from '../../nodes/n8n/common/executions';
 import { QUEUE_MODE_REFUSAL, releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
-import { workspaces } from '../../shared';
+import { SCRAPE_TOKEN_MISSING, workspaces } from '../../shared';
+import { readScrape } from '../support/prometheus';
 import { throwawaySchema } from '../support/postgres';
 import { DRY_RUN_PHONE, eventually, testCredential, TOKEN, webhookContext, triggerContext, type WebhookRequest } from './helpers';
 
@@ -357,6 +358,25 @@ describe('trigger(): a dedicated port', () => {
       delete process.env.EXECUTIONS_MODE;
       await releaseIdleWorkspaces();
       await schema.drop();
+    }
+  });
+
+  it("serves /metrics and /healthz beside the webhook, with the credential's scrape token", async () => {
+    const port = await freePort();
+    const scrape = 'n8n-scrape-token-0123456789';
+    const { context } = triggerContext({ ...store.credential, metricsToken: scrape }, { dedicatedPort: port, dedicatedHost: '127.0.0.1', emission: 'none', emitStatus: false });
+    const active = await node.trigger.call(context);
+    try {
+      expect((await post(port, TOKEN)).status).toBe(200);
+      const refused = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect([refused.status, ((await refused.json()) as { message: string }).message]).toEqual([401, SCRAPE_TOKEN_MISSING]);
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${scrape}` } });
+      expect(metrics.status).toBe(200);
+      expect(readScrape(await metrics.text()).value('wahook_webhook_calls_total', { status: '200' })).toBeGreaterThanOrEqual(1);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz?token=${scrape}`);
+      expect([health.status, ((await health.json()) as { status: string; store: string })]).toMatchObject([200, { status: 'ok', store: 'reachable' }]);
+    } finally {
+      await active.closeFunction!();
     }
   });
 

@@ -88,6 +88,16 @@ export class FakeTransport implements Transport {
     return () => this.events.off('state', listener);
   }
 
+  /** The connection closed on its own with this code (null: none), as a real transport reports it. */
+  disconnect(code: number | null): void {
+    this.events.emit('disconnect', code);
+  }
+
+  onDisconnect(listener: (code: number | null) => void): () => void {
+    this.events.on('disconnect', listener);
+    return () => this.events.off('disconnect', listener);
+  }
+
   async close(): Promise<void> {
     this.events.removeAllListeners();
   }

@@ -190,7 +190,7 @@ export class WhatsAppTrigger implements INodeType {
     if (port > 0) {
       const host = dedicatedHost(String(this.getNodeParameter('dedicatedHost', '')));
       try {
-        stops.push(await serveOnDedicatedPort(lease.workspace, port, host, via));
+        stops.push(await serveOnDedicatedPort(lease.workspace, port, host, via, settings.value.metricsToken));
       } catch (error) {
         for (const stop of stops) await stop();
         await lease.release();
@@ -230,8 +230,9 @@ function emit(context: IWebhookFunctions, item: IDataObject): IWebhookResponseDa
  * The core's own HTTP server for this webhook on `port`: no n8n pipeline per call, so answering and
  * queueing cost what the core costs. Resolves once listening, with the function that closes it.
  */
-async function serveOnDedicatedPort(workspace: Workspace, port: number, host: string | undefined, via: string): Promise<() => Promise<void>> {
-  const server = createWebhookServer(workspace, { via });
+async function serveOnDedicatedPort(workspace: Workspace, port: number, host: string | undefined, via: string, metricsToken: string | undefined): Promise<() => Promise<void>> {
+  // Also serves /metrics and /healthz: with the credential's scrape token to anyone presenting it, else to this machine only.
+  const server = createWebhookServer(workspace, { via, ...(metricsToken === undefined ? {} : { metricsToken }) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new Error(`The dedicated port ${port} cannot be used (${error.code ?? error.message}): choose a free port, or 0 to turn it off.`)),

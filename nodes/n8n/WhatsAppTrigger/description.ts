@@ -123,7 +123,7 @@ export const properties: INodeProperties[] = [
     typeOptions: { minValue: 0, maxValue: 65535 },
     default: 0,
     description:
-      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. Accepted messages are emitted from the workspace\'s store: with Each Message at most 8 executions run at once and the others wait their turn there, so a restart or a deactivation loses none (they are emitted once the workflow is active again). 0 = off.',
+      'While the workflow is active, also serve this webhook at http://&lt;n8n host&gt;:&lt;port&gt;/whatsapp/&lt;token&gt;, outside n8n\'s webhook pipeline (which loads the workflow for every call): far faster for high volumes. Accepted messages are emitted from the workspace\'s store: with Each Message at most 8 executions run at once and the others wait their turn there, so a restart or a deactivation loses none (they are emitted once the workflow is active again). The port also serves /metrics (Prometheus) and /healthz: see the credential\'s Metrics Scrape Token. 0 = off.',
   },
   {
     displayName: 'Dedicated Port Address',

@@ -1,7 +1,7 @@
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
 import { type MessageRow, toMessage } from '../message-row';
 import { RECEIPT_RANK } from '../receipt-rank';
-import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
+import type { AccountQueue, NewMessage, OutboxRepository, StoredAttachment } from '../types';
 import type { PgDatabase, Queryable } from './database';
 
 /**
@@ -44,6 +44,7 @@ export class PostgresOutboxRepository implements OutboxRepository {
   private readonly countSent: string;
   private readonly countQueue: string;
   private readonly countQueueByAccount: string;
+  private readonly selectQueueByAccount: string;
   private readonly selectLastFailed: string;
   private readonly addEvent: string;
   private readonly addEvents: string;
@@ -131,6 +132,10 @@ export class PostgresOutboxRepository implements OutboxRepository {
     // Through the partial index of waiting messages, never the sent history.
     this.countQueue = `SELECT count(*) AS n FROM ${s}.messages WHERE status IN ('queued', 'sending')`;
     this.countQueueByAccount = `SELECT account_id, count(*) AS n FROM ${s}.messages WHERE status IN ('queued', 'sending') GROUP BY account_id`;
+    // The oldest waiting message is the one of lowest seq (the order of acceptance), found through the queue index.
+    this.selectQueueByAccount = `SELECT w.account_id, w.n, m.created_at AS oldest
+       FROM (SELECT account_id, count(*) AS n, min(seq) AS first FROM ${s}.messages WHERE status IN ('queued', 'sending') GROUP BY account_id) w
+       JOIN ${s}.messages m ON m.seq = w.first`;
     this.selectLastFailed = `SELECT * FROM ${s}.messages WHERE account_id = $1 AND status = 'failed' ORDER BY seq DESC LIMIT $2`;
     this.addEvent = `INSERT INTO ${s}.message_events (message_id, status, at, detail) VALUES ($1, $2, $3, $4)`;
     this.addEvents = `INSERT INTO ${s}.message_events (message_id, status, at, detail)
@@ -268,6 +273,11 @@ export class PostgresOutboxRepository implements OutboxRepository {
   async countWaitingByAccount(): Promise<ReadonlyMap<string, number>> {
     const rows = await this.db.rows<{ account_id: string; n: number }>(this.countQueueByAccount);
     return new Map(rows.map((row) => [row.account_id, row.n]));
+  }
+
+  async queueByAccount(): Promise<ReadonlyMap<string, AccountQueue>> {
+    const rows = await this.db.rows<{ account_id: string; n: number; oldest: number }>(this.selectQueueByAccount);
+    return new Map(rows.map((row) => [row.account_id, { waiting: row.n, oldestAcceptedAt: row.oldest }]));
   }
 
   async lastFailed(accountId: string, limit: number): Promise<OutboxMessage[]> {

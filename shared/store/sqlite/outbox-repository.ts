@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
-import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
+import type { AccountQueue, NewMessage, OutboxRepository, StoredAttachment } from '../types';
 import { inTransaction } from './database';
 import { type MessageRow, toMessage } from '../message-row';
 import { RECEIPT_RANK } from '../receipt-rank';
@@ -43,6 +43,7 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly countSent: StatementSync;
   private readonly countQueue: StatementSync;
   private readonly countQueueByAccount: StatementSync;
+  private readonly selectQueueByAccount: StatementSync;
   private readonly selectLastFailed: StatementSync;
   private readonly addEvent: StatementSync;
   private readonly insert: StatementSync;
@@ -142,6 +143,15 @@ export class SqliteOutboxRepository implements OutboxRepository {
       `${MESSAGE_OWNERS}
        SELECT owners.account_id, count(*) AS n FROM owners JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')
        GROUP BY owners.account_id`,
+    );
+    // The oldest waiting message is the one of lowest seq (seq is the order of acceptance): the index gives
+    // the count and that seq, and one row read per account gives its acceptance time.
+    this.selectQueueByAccount = db.prepare(
+      `${MESSAGE_OWNERS}, waiting AS (
+         SELECT owners.account_id, count(*) AS n, min(m.seq) AS first FROM owners
+         JOIN messages m ON m.account_id = owners.account_id AND m.status IN ('queued', 'sending')
+         GROUP BY owners.account_id)
+       SELECT waiting.account_id, waiting.n, messages.created_at AS oldest FROM waiting JOIN messages ON messages.seq = waiting.first`,
     );
     this.selectLastFailed = db.prepare(`SELECT * FROM messages WHERE account_id = ? AND status = 'failed' ORDER BY seq DESC LIMIT ?`);
     this.addEvent = db.prepare('INSERT INTO message_events (message_id, status, at, detail) VALUES (?, ?, ?, ?)');
@@ -310,6 +320,12 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.settle();
     const rows = this.countQueueByAccount.all() as { account_id: string; n: number }[];
     return new Map(rows.map((row) => [row.account_id, row.n]));
+  }
+
+  async queueByAccount(): Promise<ReadonlyMap<string, AccountQueue>> {
+    this.settle();
+    const rows = this.selectQueueByAccount.all() as { account_id: string; n: number; oldest: number }[];
+    return new Map(rows.map((row) => [row.account_id, { waiting: row.n, oldestAcceptedAt: row.oldest }]));
   }
 
   async lastFailed(accountId: string, limit: number): Promise<OutboxMessage[]> {

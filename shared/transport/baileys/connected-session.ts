@@ -148,6 +148,7 @@ export class ConnectedSession implements Session {
     const code = disconnectCode(error);
     const action = disconnectAction(code);
     const detail = describeDisconnect(action, code, error instanceof Error ? error.message : undefined);
+    this.context.emit('disconnect', code ?? null);
     switch (action) {
       case 'restart':
         this.setLifecycle('connecting', detail);

@@ -99,6 +99,11 @@ export class BaileysConnection implements Transport, LinkSource {
     return this.context.listen('state', listener);
   }
 
+  /** Each socket close the connection reacts to, with Baileys' disconnect code (a 428, a 515, a 440...). */
+  onDisconnect(listener: (code: number | null) => void): () => void {
+    return this.context.listen('disconnect', listener);
+  }
+
   /** New messages, normalised; `raw` is JSON-safe and is what markRead's references and downloadMedia take back. */
   onIncoming(listener: (message: IncomingMessage) => void): () => void {
     return this.context.listen('incoming', listener);

@@ -48,6 +48,8 @@ interface SessionEvents {
   state: AccountState;
   qr: string;
   'pairing-code': string;
+  /** A socket closed on its own, with Baileys' disconnect code (DisconnectReason) when it had one. */
+  disconnect: number | null;
 }
 
 /**
