@@ -1,7 +1,7 @@
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
 import { type MessageRow, toMessage } from '../message-row';
 import { RECEIPT_RANK } from '../receipt-rank';
-import type { NewMessage, OutboxRepository, StoredAttachment } from '../types';
+import { FINAL_STATUSES, type NewMessage, type OutboxRepository, type StoredAttachment } from '../types';
 import type { PgDatabase, Queryable } from './database';
 
 /**
@@ -16,6 +16,9 @@ export interface AcceptedMessage {
   readonly periodKey: string;
   readonly now: number;
 }
+
+/** FINAL_STATUSES as an SQL list. */
+const FINAL = FINAL_STATUSES.map((status) => `'${status}'`).join(', ');
 
 export class PostgresOutboxRepository implements OutboxRepository {
   private readonly insertMany: string;
@@ -49,6 +52,7 @@ export class PostgresOutboxRepository implements OutboxRepository {
   private readonly addEvents: string;
   private readonly expire: string;
   private readonly oldestQueued: string;
+  private readonly prune: string;
 
   constructor(private readonly db: PgDatabase) {
     const s = db.schema.sql;
@@ -139,6 +143,35 @@ export class PostgresOutboxRepository implements OutboxRepository {
        WHERE account_id = $1 AND status = 'queued' AND created_at <= $2
        RETURNING *`;
     this.oldestQueued = `SELECT min(created_at) AS oldest FROM ${s}.messages WHERE account_id = $1 AND status = 'queued'`;
+    // Whether row x may go (see OutboxRepository.pruneFinal). The newest row stays here too, though an
+    // identity never hands a seq out twice: both stores then keep the same rows.
+    const prunable = (x: string) => `(${x}.status IN (${FINAL}) AND ${x}.created_at < $1::bigint AND ${x}.updated_at < $1::bigint
+      AND ${x}.seq < newest.seq AND NOT EXISTS (SELECT 1 FROM ${s}.refunds r WHERE r.message_id = ${x}.id))`;
+    // One statement, its own commit. \`search\` bisects seq for the first message accepted at or after $1
+    // (seq follows acceptance, so created_at increases with it): the scan stops there instead of reading
+    // the whole history each round to find nothing more. SKIP LOCKED: a message another process is
+    // changing at this instant is left for a later round.
+    this.prune = `WITH RECURSIVE search(low, high) AS (
+         SELECT min(seq), max(seq) + 1 FROM ${s}.messages
+         UNION ALL
+         SELECT CASE WHEN p.created_at >= $1::bigint THEN q.low ELSE p.seq + 1 END,
+                CASE WHEN p.created_at >= $1::bigint THEN (q.low + q.high) / 2 ELSE q.high END
+         FROM search q CROSS JOIN LATERAL (
+           SELECT seq, created_at FROM ${s}.messages WHERE seq >= (q.low + q.high) / 2 ORDER BY seq LIMIT 1) p
+         WHERE q.low < q.high),
+       bound AS (SELECT coalesce(max(low), 0) AS seq FROM search),
+       newest AS (SELECT max(seq) AS seq FROM ${s}.messages),
+       doomed AS (
+         SELECT m.seq, m.id FROM ${s}.messages m, bound, newest
+         WHERE m.seq < bound.seq AND ${prunable('m')}
+           AND NOT EXISTS (SELECT 1 FROM ${s}.messages o
+                           WHERE o.seq BETWEEN m.seq - ${PARTS_PER_REQUEST - 1} AND m.seq + ${PARTS_PER_REQUEST - 1}
+                             AND o.seq <> m.seq AND o.request_id = m.request_id AND NOT ${prunable('o')})
+         ORDER BY m.seq LIMIT $2
+         FOR UPDATE OF m SKIP LOCKED),
+       events AS (DELETE FROM ${s}.message_events WHERE message_id = ANY (ARRAY(SELECT id FROM doomed))),
+       files AS (DELETE FROM ${s}.attachments WHERE message_id = ANY (ARRAY(SELECT id FROM doomed)))
+       DELETE FROM ${s}.messages WHERE seq = ANY (ARRAY(SELECT seq FROM doomed))`;
   }
 
   /** Queues messages in the given order; runs inside the accept commit. */
@@ -296,5 +329,9 @@ export class PostgresOutboxRepository implements OutboxRepository {
       const [{ oldest }] = (await tx.rows<{ oldest: number | null }>(this.oldestQueued, [accountId])) as [{ oldest: number | null }];
       return { failed: rows.map(toMessage), oldestRemaining: oldest ?? undefined };
     });
+  }
+
+  async pruneFinal(before: number, limit: number): Promise<number> {
+    return this.db.run(this.prune, [before, limit]);
   }
 }
