@@ -2,14 +2,17 @@
 // First: on a Node.js too old for the package, say so and exit before anything needs node:sqlite.
 import './require-supported-node';
 import { parseArgs } from 'node:util';
+import { retentionDaysSetting } from '../hosting/settings';
 import { linkCommand } from './link';
 import { serve } from './serve';
 import { storeChoiceFromArgument } from './store-argument';
 
 const USAGE = `Usage:
   wahook serve --store <file.sqlite | postgres://user@host:5432/db?schema=…> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
+               [--retention-days 30]
       Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite file or a PostgreSQL schema
-      (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts).
+      (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts). Messages that
+      are done (sent, delivered, read, failed) and received messages are kept --retention-days (0: forever).
   wahook link --store <file.sqlite | postgres://…> [--pairing-code <phone>]
       Links a WhatsApp phone to the store: prints a QR code to scan (or, with --pairing-code, a code to
       enter on that phone) and exits once the phone is linked.`;
@@ -24,17 +27,23 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
         'dry-run': { type: 'string' },
+        'retention-days': { type: 'string' },
       },
     });
     if (!values.store) return usage('--store is required.');
     const store = storeChoiceFromArgument(values.store);
     if (!store.ok) return usage(store.rejection.message);
+    const retention = retentionDaysSetting({ retentionDays: values['retention-days'] });
+    if (!retention.ok) {
+      return usage(`--retention-days must be 0 (keep everything) or a number of days from 1 to 3650; got ${JSON.stringify(values['retention-days'])}.`);
+    }
     await serve(
       {
         store: store.value,
         host: values.host,
         port: Number(values.port),
         ...(values['dry-run'] ? { dryRunPhone: values['dry-run'].replace(/\D/g, '') } : {}),
+        retentionDays: retention.value,
       },
       (line) => console.log(line),
     );
