@@ -7,6 +7,7 @@ const core = require('./core');
 const nodeRed = require('./node-red');
 const n8n = require('./n8n');
 const inbound = require('./inbound');
+const retention = require('./retention');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -16,6 +17,7 @@ const BENCHMARKS = {
   'chat-name-lookup': core.chatNameLookup,
   pacing: core.pacingAccuracy,
   inbound: inbound.inboundThroughput,
+  retention: retention.retention60Days,
   'node-red': nodeRed.nodeRedThroughput,
   n8n: n8n.n8nThroughput,
 };
