@@ -111,8 +111,10 @@ export class Retention {
     const received = await this.inBatches((limit) => this.deps.store.inbound.prune(before, limit));
     let freePages = 0;
     if (outgoing.removed + received.removed > 0) {
-      do freePages = await this.paced(() => this.deps.store.reclaimSpace(RECLAIM_PAGES));
-      while (freePages > 0 && !this.closed);
+      while (!this.closed) {
+        freePages = await this.paced(() => this.deps.store.reclaimSpace(RECLAIM_PAGES));
+        if (freePages === 0) break;
+      }
     }
     return { messages: outgoing.removed, received: received.removed, batches: outgoing.batches + received.batches, freePages };
   }

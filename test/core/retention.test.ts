@@ -224,6 +224,42 @@ describe('retention in a workspace', () => {
   });
 });
 
+describe('a retention round', () => {
+  it('pauses after each batch in proportion to it, and a close ends it after the batch in progress', async () => {
+    const dir = tempDir();
+    const store = new SqliteStore({ path: join(dir.path, 'w.sqlite') });
+    try {
+      const messages = Array.from({ length: 6 }, () => textMessage());
+      for (const message of messages) {
+        await store.accept({ messages: [message], units: 1, quota: policy, periodKey: 'all', attempt: attempt({ messageId: message.id }), now: 1000 });
+        const claimed = (await store.outbox.claimNext('acc', 1000))!;
+        await store.outbox.markSent(claimed.id, claimed.jid!, 1000);
+      }
+      const batches: number[] = [];
+      const pruneFinal = store.outbox.pruneFinal.bind(store.outbox);
+      store.outbox.pruneFinal = async (before, limit) => {
+        const removed = await pruneFinal(before, limit);
+        batches.push(removed);
+        return removed;
+      };
+      // Pauses of at least 5 s: the round is still in its first pause when closed.
+      const retention = new Retention({ store, now: () => CUTOFF, reportError: (error) => { throw error; } }, { keepMs: 1, batch: 2, pauseFactor: 1e6 });
+      const round = retention.round();
+      await until(() => batches.length === 1);
+      const closing = Date.now();
+      await retention.close();
+      expect(await round).toEqual({ messages: 2, received: 0, batches: 1, freePages: 0 });
+      expect(Date.now() - closing).toBeLessThan(1000);
+      expect(batches).toEqual([2]);
+      // A closed retention runs no more rounds.
+      expect(await retention.round()).toEqual({ messages: 0, received: 0, batches: 0, freePages: 0 });
+    } finally {
+      await store.close();
+      dir.cleanup();
+    }
+  });
+});
+
 describe('retention gives the space back to the SQLite file', () => {
   const fileBytes = (path: string) => statSync(path).size;
 
