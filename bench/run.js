@@ -8,6 +8,7 @@ const nodeRed = require('./node-red');
 const n8n = require('./n8n');
 const inbound = require('./inbound');
 const metrics = require('./metrics');
+const retention = require('./retention');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -18,6 +19,7 @@ const BENCHMARKS = {
   pacing: core.pacingAccuracy,
   inbound: inbound.inboundThroughput,
   metrics: metrics.metricsScrape,
+  retention: retention.retention60Days,
   'node-red': nodeRed.nodeRedThroughput,
   n8n: n8n.n8nThroughput,
 };

@@ -102,11 +102,12 @@ export class WhatsAppWorkspaceApi implements ICredentialType {
       description: 'How long the units of a failed message wait before they are available again',
     },
     {
-      displayName: 'Keep Received Messages (Days)',
-      name: 'receivedRetentionDays',
+      displayName: 'Keep History (Days)',
+      name: 'retentionDays',
       type: 'number',
-      default: 7,
-      description: 'How long received messages are kept for WhatsApp Triggers: one stopped longer than this misses older messages',
+      default: 30,
+      description:
+        'How long sent, delivered, read and failed messages (with their history and files) and received messages are kept; 0 keeps everything. A WhatsApp Trigger stopped longer than this misses older received messages.',
     },
     {
       displayName: 'Minimum Gap (Seconds)',

@@ -33,7 +33,7 @@ export interface WorkspaceConfigDef extends NodeDef {
   quotaAllowance: string;
   quotaPeriod: string;
   refundDelayMinutes: string;
-  receivedRetentionDays?: string;
+  retentionDays?: string;
   gapMinSeconds: string;
   gapMaxSeconds: string;
   capPerMinute?: string;

@@ -26,6 +26,8 @@ export async function linkCommand(
   const workspace = await Workspace.open({
     store: openStore(options.store),
     connectAccounts: false,
+    // A link next to a running engine leaves pruning to it (and to its retention setting).
+    retention: { keepMs: 0 },
     ...extra,
     baileys: { ...extra.baileys, ...(options.waWebSocketUrl ? { waWebSocketUrl: options.waWebSocketUrl } : {}) },
   });

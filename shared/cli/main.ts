@@ -2,6 +2,7 @@
 // First: on a Node.js too old for the package, say so and exit before anything needs node:sqlite.
 import './require-supported-node';
 import { parseArgs } from 'node:util';
+import { retentionDaysSetting } from '../hosting/settings';
 import { linkCommand } from './link';
 import { serve } from './serve';
 import { storeChoiceFromArgument } from './store-argument';
@@ -12,12 +13,13 @@ const METRICS_TOKEN_ENV = 'WAHOOK_METRICS_TOKEN';
 
 const USAGE = `Usage:
   wahook serve --store <file.sqlite | postgres://user@host:5432/db?schema=…> [--host 127.0.0.1] [--port 8080] [--dry-run <phone>]
-               [--metrics-token <token>]
+               [--metrics-token <token>] [--retention-days 30]
       Serves the TimelinesAI-compatible webhook alone, on the embedded SQLite file or a PostgreSQL schema
       (which n8n, Node-RED and other serves may share; sslmode=require or verify-full encrypts), with
       GET /metrics (Prometheus) and GET /healthz beside it: with a scrape token (--metrics-token, or the
       WAHOOK_METRICS_TOKEN environment variable, which ps does not show) they need it as
-      "Authorization: Bearer <token>"; without one they answer callers on this machine only.
+      "Authorization: Bearer <token>"; without one they answer callers on this machine only. Messages that
+      are done (sent, delivered, read, failed) and received messages are kept --retention-days (0: forever).
   wahook link --store <file.sqlite | postgres://…> [--pairing-code <phone>]
       Links a WhatsApp phone to the store: prints a QR code to scan (or, with --pairing-code, a code to
       enter on that phone) and exits once the phone is linked.`;
@@ -33,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
         port: { type: 'string', default: '8080' },
         'dry-run': { type: 'string' },
         'metrics-token': { type: 'string' },
+        'retention-days': { type: 'string' },
       },
     });
     if (!values.store) return usage('--store is required.');
@@ -40,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
     if (!store.ok) return usage(store.rejection.message);
     const metricsToken = metricsTokenSetting({ metricsToken: values['metrics-token'] ?? process.env[METRICS_TOKEN_ENV] });
     if (!metricsToken.ok) return usage(metricsToken.rejection.message.replace('Setting "metricsToken"', '--metrics-token'));
+    const retention = retentionDaysSetting({ retentionDays: values['retention-days'] });
+    if (!retention.ok) {
+      return usage(`--retention-days must be 0 (keep everything) or a number of days from 1 to 3650; got ${JSON.stringify(values['retention-days'])}.`);
+    }
     await serve(
       {
         store: store.value,
@@ -47,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
         port: Number(values.port),
         ...(values['dry-run'] ? { dryRunPhone: values['dry-run'].replace(/\D/g, '') } : {}),
         ...(metricsToken.value === undefined ? {} : { metricsToken: metricsToken.value }),
+        retentionDays: retention.value,
       },
       (line) => console.log(line),
     );

@@ -14,11 +14,16 @@ export interface ServeOptions {
   readonly dryRunPhone?: string;
   /** The scrape token /metrics and /healthz need (see createWebhookServer). */
   readonly metricsToken?: string;
+  /** How long final and received messages are kept (days; 0 keeps everything); the workspace's default when absent. */
+  readonly retentionDays?: number;
 }
 
 /** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, print: (line: string) => void): Promise<void> {
-  const workspace = await Workspace.open({ store: openStore(options.store) });
+  const workspace = await Workspace.open({
+    store: openStore(options.store),
+    ...(options.retentionDays === undefined ? {} : { retention: { keepMs: options.retentionDays * 24 * 3_600_000 } }),
+  });
   if (options.dryRunPhone && !workspace.accounts().some((account) => account.phone === options.dryRunPhone)) {
     await workspace.addDryRunAccount(options.dryRunPhone, 'dry run');
   }
@@ -28,10 +33,12 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host}:${port}${WEBHOOK_PATH_PREFIX}${workspace.webhookState().token}`;
+  // Listening for the signals before the URL is printed: whoever waits for that line may stop us at once.
+  const stopped = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
   print(`Webhook URL: ${url}`);
   print(`Metrics: http://${options.host}:${port}/metrics and health: http://${options.host}:${port}/healthz (${options.metricsToken === undefined ? 'callers on this machine only' : 'with the scrape token'})`);
   print(`Try it: curl -s -H 'content-type: application/json' -d '{"action":"send","phone":"+14151231234","text":"hello"}' ${url}`);
-  await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+  await stopped;
   server.close();
   await workspace.close();
 }

@@ -16,8 +16,11 @@ export interface WorkspaceSettings {
   readonly quotaAllowance: number;
   readonly quotaPeriod: QuotaPeriod;
   readonly refundDelayMinutes: number;
-  /** How long received messages are kept (a trigger stopped longer misses older ones). */
-  readonly receivedRetentionDays: number;
+  /**
+   * How long final messages (sent, delivered, read, played, failed; with their history and files) and
+   * received messages are kept; 0 keeps everything. A trigger stopped longer misses older received ones.
+   */
+  readonly retentionDays: number;
   readonly gapMinSeconds: number;
   readonly gapMaxSeconds: number;
   readonly capPerMinute?: number;
@@ -39,7 +42,7 @@ export const DEFAULT_SETTINGS = {
   quotaAllowance: 1000,
   quotaPeriod: 'daily',
   refundDelayMinutes: 0,
-  receivedRetentionDays: 7,
+  retentionDays: 30,
   gapMinSeconds: 1.5,
   gapMaxSeconds: 2.5,
   allowPrivateFileUrls: false,
@@ -73,8 +76,8 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
   if (!quotaPeriod.ok) return quotaPeriod;
   const refundDelayMinutes = numberOr(raw, 'refundDelayMinutes', DEFAULT_SETTINGS.refundDelayMinutes, 0, 60 * 24 * 31);
   if (!refundDelayMinutes.ok) return refundDelayMinutes;
-  const receivedRetentionDays = numberOr(raw, 'receivedRetentionDays', DEFAULT_SETTINGS.receivedRetentionDays, 0.01, 3650);
-  if (!receivedRetentionDays.ok) return receivedRetentionDays;
+  const retentionDays = retentionDaysSetting(raw);
+  if (!retentionDays.ok) return retentionDays;
   const dryRunPhones = dryRunPhonesSetting(raw);
   if (!dryRunPhones.ok) return dryRunPhones;
   const metricsToken = metricsTokenSetting(raw);
@@ -85,7 +88,7 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
     quotaAllowance: quotaAllowance.value,
     quotaPeriod: quotaPeriod.value,
     refundDelayMinutes: refundDelayMinutes.value,
-    receivedRetentionDays: receivedRetentionDays.value,
+    retentionDays: retentionDays.value,
     gapMinSeconds: gap.value.minSeconds,
     gapMaxSeconds: gap.value.maxSeconds,
     ...(capPerMinute.value === undefined ? {} : { capPerMinute: capPerMinute.value }),
@@ -130,6 +133,15 @@ function warmupSetting(raw: RawSettings, caps: readonly (number | undefined)[]):
     );
   }
   return ok({ days: days.value, startPercent: startPercent.value });
+}
+
+/** 0 (keep everything) or 1 to 3650 days: under a day, the daily cap would miss sent messages it counts. */
+export function retentionDaysSetting(raw: RawSettings): Result<number> {
+  const days = numberOr(raw, 'retentionDays', DEFAULT_SETTINGS.retentionDays, 0, 3650);
+  if (days.ok && (days.value === 0 || days.value >= 1)) return days;
+  return fail(
+    reject(400, `Setting "retentionDays" must be 0 (keep everything) or a number of days from 1 to 3650; got ${JSON.stringify(raw.retentionDays)}.`, 'retentionDays'),
+  );
 }
 
 function initialTokenSetting(raw: RawSettings): Result<string | undefined> {

@@ -37,7 +37,7 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
       ...(settings.warmup ? { warmup: { days: settings.warmup.days, startFraction: settings.warmup.startPercent / 100 } } : {}),
     },
     download: { allowPrivateAddresses: settings.allowPrivateFileUrls },
-    received: { retentionMs: settings.receivedRetentionDays * 24 * 3_600_000 },
+    retention: { keepMs: settings.retentionDays * 24 * 3_600_000 },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
     ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
     ...(env[OWN_ACCOUNTS_ENV]?.trim().toLowerCase() === 'false' ? { connectAccounts: false } : {}),

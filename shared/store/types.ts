@@ -41,6 +41,12 @@ export interface WorkspaceStore {
   readonly inbound: InboundRepository;
   /** Reserve quota, queue the messages and log the attempt, all or nothing. */
   accept(input: AcceptInput): Promise<AcceptOutcome>;
+  /**
+   * Gives space that pruning freed back to the file system, up to `maxPages` pages (SQLite's incremental
+   * vacuum, one short step); resolves to the pages still free, so a caller steps again while that is not
+   * 0. A store whose server reclaims space itself (PostgreSQL's autovacuum) answers 0.
+   */
+  reclaimSpace(maxPages: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -259,7 +265,22 @@ export interface OutboxRepository {
     now: number,
     refundAt: number,
   ): Promise<{ readonly failed: OutboxMessage[]; readonly oldestRemaining: number | undefined }>;
+  /**
+   * Retention: removes at most `limit` messages in a final status (FINAL_STATUSES) that were accepted and
+   * last changed before `before`, with their history and attached files, oldest first, in one short
+   * commit; returns how many. Kept whatever their age: a message whose refund is still due, a part of a
+   * request whose other part is kept (a request goes whole), and the newest message (the SQLite outbox's
+   * seq is a plain rowid: deleting the newest row would hand its seq out again).
+   */
+  pruneFinal(before: number, limit: number): Promise<number>;
 }
+
+/**
+ * The statuses after which a message is only history, the ones retention removes: handed over (`sent`,
+ * whose receipts may never come), confirmed (`delivered`, `read`, `played`) or `failed`. A message still
+ * `queued` or `sending` is never removed.
+ */
+export const FINAL_STATUSES = ['sent', 'delivered', 'read', 'played', 'failed'] as const satisfies readonly MessageStatus[];
 
 export interface QuotaRepository {
   /** Applies due refunds first, then reports the current period. */
@@ -424,7 +445,7 @@ export interface StoredInbound extends InboundRecord {
 }
 
 /**
- * Received messages, kept for a retention window: the durable feed the engines' triggers read from
+ * Received messages, kept for the retention window (workspace/retention.ts): the durable feed the engines' triggers read from
  * (each resumes after the last one it emitted), and what a reply's `quoted_message_id` names.
  */
 export interface InboundRepository {
@@ -439,7 +460,7 @@ export interface InboundRepository {
   head(): Promise<number>;
   /** A stored message by its provider id (of one account, when given). */
   find(id: string, accountId?: string): Promise<StoredInbound | undefined>;
-  /** Drops messages received before `receivedBefore`; returns how many. */
-  prune(receivedBefore: number): Promise<number>;
+  /** Drops at most `limit` messages received before `receivedBefore`, oldest first; returns how many. */
+  prune(receivedBefore: number, limit: number): Promise<number>;
   count(): Promise<number>;
 }

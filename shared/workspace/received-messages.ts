@@ -10,17 +10,8 @@ import type { StoreChange, StoredInbound, WorkspaceStore } from '../store/types'
 import type { IncomingMessage, MessageReference } from '../transport/types';
 import type { FeedFollower } from './workspace';
 
-/** Received messages are kept this long by default (a trigger stopped longer than this misses older ones). */
-export const DEFAULT_RECEIVED_RETENTION_MS = 7 * 24 * 3_600_000;
 /** How long closing waits for received messages still being stored. */
 const CLOSE_GRACE_MS = 3_000;
-/** How often old received messages are dropped. */
-const PRUNE_EVERY_MS = 3_600_000;
-
-export interface ReceivedOptions {
-  /** How long received messages are kept (ms). */
-  readonly retentionMs?: number;
-}
 
 /** How a trigger follows received messages (see FeedReader): which it emits, and where it got to. */
 export type ReceivedFollowOptions = Omit<FeedReaderOptions<ReceivedItem, ReceivedEntry>, 'toItem' | 'accepts'> & {
@@ -56,19 +47,14 @@ export interface ReceivedMessagesDeps {
 /**
  * The received side of a workspace: stores what the transports report (once each), hands it to triggers
  * from the durable record (each resumes after the last message it emitted), marks messages read through
- * whichever process holds the account, and drops messages past the retention window.
+ * whichever process holds the account. Messages past the retention window are dropped by the
+ * workspace's Retention (retention.ts), with the outgoing ones.
  */
 export class ReceivedMessages {
   private readonly arrivals: Arrivals;
   private readonly readers = new Set<FeedReader<ReceivedItem, ReceivedEntry>>();
-  private readonly pruner: NodeJS.Timeout;
-  private readonly retentionMs: number;
 
-  constructor(
-    private readonly deps: ReceivedMessagesDeps,
-    options: ReceivedOptions = {},
-  ) {
-    this.retentionMs = options.retentionMs ?? DEFAULT_RECEIVED_RETENTION_MS;
+  constructor(private readonly deps: ReceivedMessagesDeps) {
     this.arrivals = new Arrivals({
       inbound: deps.store.inbound,
       directory: deps.directory,
@@ -81,8 +67,6 @@ export class ReceivedMessages {
       },
       reportError: deps.reportError,
     });
-    this.pruner = setInterval(() => void this.prune().catch(deps.reportError), PRUNE_EVERY_MS);
-    this.pruner.unref();
   }
 
   /** A transport reported a new message on an account held here. */
@@ -93,11 +77,6 @@ export class ReceivedMessages {
   /** Resolves once what was taken so far is stored (tests; a closing workspace). */
   settled(): Promise<void> {
     return this.arrivals.settled();
-  }
-
-  /** Drops received messages older than the retention window. */
-  async prune(): Promise<number> {
-    return this.deps.store.inbound.prune(this.deps.now() - this.retentionMs);
   }
 
   /** For a trigger seen for the first time, or one that must not replay: moves it to the newest message. */
@@ -181,9 +160,8 @@ export class ReceivedMessages {
     return { ok: true, data, mimetype: message.media.mimetype ?? 'application/octet-stream', fileName: message.media.file_name ?? `${message.id}` };
   }
 
-  /** Stops every reader (each writes where it got to) and the pruning. */
+  /** Stops every reader (each writes where it got to). */
   async close(): Promise<void> {
-    clearInterval(this.pruner);
     // What arrived just before closing is stored first, unless the store is not answering.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.arrivals.settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);

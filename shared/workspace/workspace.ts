@@ -28,9 +28,10 @@ import { unavailable } from '../unavailable';
 import { newWebhookToken, WebhookSecret } from '../webhook/token';
 import { fillToken, type PublishedWebhook, type WebhookUrl } from '../webhook/urls';
 import { fillLinkToken, LinkPages } from '../linking/link-pages';
-import { ReceivedMessages, type ReceivedOptions } from './received-messages';
+import { ReceivedMessages } from './received-messages';
 import { WorkspaceMetrics } from '../metrics/workspace-metrics';
 import { checkHealth, type WorkspaceHealth } from '../metrics/health';
+import { Retention, type RetentionOptions } from './retention';
 
 export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
 export type { BaileysAccountsOptions } from '../transport/baileys/driver';
@@ -51,8 +52,8 @@ export interface WorkspaceOptions {
    * engine must not open a second socket for accounts the engine holds (WhatsApp allows one).
    */
   readonly connectAccounts?: boolean;
-  /** Received messages: how long they are kept. */
-  readonly received?: ReceivedOptions;
+  /** How long final messages and received messages are kept, and how they are pruned (retention.ts). */
+  readonly retention?: RetentionOptions;
   /**
    * The engine process hosting this workspace, stable across its restarts (Node-RED's instance id): tags
    * what its connections receive, so that on a shared store each process's trigger emits what it received.
@@ -116,6 +117,8 @@ export class Workspace {
   readonly received: ReceivedMessages;
   /** This workspace's Prometheus metrics (a registry of its own). */
   private readonly metrics: WorkspaceMetrics;
+  /** Removes final messages and received messages past the retention window, off the hot path. */
+  readonly retention: Retention;
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -178,8 +181,8 @@ export class Workspace {
         now: this.now,
         reportError: (error) => this.reportError(error),
       },
-      options.received,
     );
+    this.retention = new Retention({ store, now: this.now, reportError: (error) => this.reportError(error) }, options.retention);
     this.intake = new Intake({
       store,
       directory,
@@ -267,6 +270,7 @@ export class Workspace {
     this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
     // Each account's messages left in flight are recovered by the workspace that takes it (see AccountRuntime).
     await this.runtime.start();
+    this.retention.start();
   }
 
   // ---- webhook --------------------------------------------------------------------------------------
@@ -576,6 +580,7 @@ export class Workspace {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.retention.close();
     await this.follower?.close().catch((error: unknown) => this.reportError(error));
     // Readers write where they got to while the store is still open.
     await Promise.all([...this.readers].map((reader) => reader.stop().catch((error: unknown) => this.reportError(error))));

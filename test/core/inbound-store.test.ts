@@ -87,19 +87,35 @@ describe.each(STORE_KINDS)('the received messages of the $name store', (kind) =>
   it('prunes what was received before a time, and never hands a pruned position out again', async () => {
     await store.inbound.record([received('old1'), received('old2')], 1000);
     const kept = await store.inbound.record([received('new1')], 2000);
-    expect(await store.inbound.prune(1000)).toBe(0);
-    expect(await store.inbound.prune(2000)).toBe(2);
+    expect(await store.inbound.prune(1000, 100)).toBe(0);
+    expect(await store.inbound.prune(2000, 100)).toBe(2);
     expect(await store.inbound.count()).toBe(1);
     expect(await store.inbound.find('old1')).toBeUndefined();
     expect(await store.inbound.after(0, 10)).toEqual(kept);
     // Everything, the newest row included: the next message still gets a position past the last one.
-    expect(await store.inbound.prune(3000)).toBe(1);
+    expect(await store.inbound.prune(3000, 100)).toBe(1);
     expect(await store.inbound.count()).toBe(0);
     const next = await store.inbound.record([received('after-prune')], 4000);
     expect(next[0]!.seq).toBeGreaterThan(kept[0]!.seq);
     expect(await store.inbound.after(kept[0]!.seq, 10)).toEqual(next);
     // A pruned message may be recorded again (the transport resent it after the retention window).
     expect(ids(await store.inbound.record([received('old1')], 5000))).toEqual(['old1']);
+  });
+
+  it('prunes at most `limit` messages a call, the oldest received first', async () => {
+    await store.inbound.record([received('r1'), received('r2')], 1000);
+    await store.inbound.record([received('r3')], 1500);
+    await store.inbound.record([received('r4'), received('r5')], 1200);
+    await store.inbound.record([received('new')], 5000);
+    expect(await store.inbound.prune(2000, 2)).toBe(2);
+    expect(await store.inbound.find('r1')).toBeUndefined();
+    expect(await store.inbound.find('r2')).toBeUndefined();
+    // Received at 1200 goes before the one received at 1500, whatever their positions.
+    expect(await store.inbound.prune(2000, 2)).toBe(2);
+    expect(ids(await store.inbound.after(0, 10))).toEqual(['r3', 'new']);
+    expect(await store.inbound.prune(2000, 2)).toBe(1);
+    expect(await store.inbound.prune(2000, 2)).toBe(0);
+    expect(ids(await store.inbound.after(0, 10))).toEqual(['new']);
   });
 
   it('keeps body and reference as the exact JSON text given, unicode and ~100 KB bodies included, after a reopen', async () => {
@@ -254,7 +270,7 @@ describe('received messages query plans', () => {
     await store.inbound.head();
     await store.inbound.find('a');
     await store.inbound.find('a', 'acc');
-    await store.inbound.prune(500);
+    await store.inbound.prune(500, 100);
     await store.inbound.count();
   };
   // Only the count reads them all: reports ask for it, the product's paths do not.

@@ -274,6 +274,7 @@ describe('PostgresStore query plans', () => {
       await store.outbox.lastFailed('acc', 5);
       await store.outbox.countSentSince('acc', 0);
       await store.outbox.expireQueued('acc', 1000, 'logged out', 1005, 1005);
+      await store.outbox.pruneFinal(2000, 500);
       await store.feed.after(0, 10);
       await store.feed.head();
       await store.close();

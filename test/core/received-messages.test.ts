@@ -23,13 +23,13 @@ describe('received messages in a workspace', () => {
   let errors: unknown[];
   const followers: FeedFollower[] = [];
 
-  const open = async (retentionMs?: number) => {
+  const open = async (keepMs?: number) => {
     workspace = await Workspace.open({
       store: new SqliteStore({ path }),
       openTransport: () => transport,
       pacing: { gap: { minMs: 1, maxMs: 2 } },
       onError: (error) => errors.push(error),
-      ...(retentionMs === undefined ? {} : { received: { retentionMs } }),
+      ...(keepMs === undefined ? {} : { retention: { keepMs } }),
     });
   };
 
@@ -209,7 +209,7 @@ describe('received messages in a workspace', () => {
     const old = incomingText();
     await receive(old);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await workspace.received.prune()).toBe(1);
+    expect(await workspace.retention.round()).toMatchObject({ received: 1 });
     expect(await workspace.store.inbound.count()).toBe(0);
     const { chatId } = workspace.directory.findByJid(ACCOUNT.id, old.chatJid)!;
     expect((await post({ action: 'send', chat_id: chatId, text: 'late', quoted_message_id: old.id })).status).toBe(422);

@@ -15,7 +15,7 @@ describe('workspace settings', () => {
         quotaAllowance: 1000,
         quotaPeriod: 'daily',
         refundDelayMinutes: 0,
-        receivedRetentionDays: 7,
+        retentionDays: 30,
         gapMinSeconds: 1.5,
         gapMaxSeconds: 2.5,
         allowPrivateFileUrls: false,
@@ -30,7 +30,7 @@ describe('workspace settings', () => {
         quotaAllowance: '50',
         quotaPeriod: 'monthly',
         refundDelayMinutes: '120',
-        receivedRetentionDays: '30',
+        retentionDays: '0',
         gapMinSeconds: '3',
         gapMaxSeconds: '6',
         capPerHour: '30',
@@ -50,7 +50,7 @@ describe('workspace settings', () => {
         quotaAllowance: 50,
         quotaPeriod: 'monthly',
         refundDelayMinutes: 120,
-        receivedRetentionDays: 30,
+        retentionDays: 0,
         gapMinSeconds: 3,
         gapMaxSeconds: 6,
         capPerHour: 30,
@@ -69,7 +69,10 @@ describe('workspace settings', () => {
     [{ gapMinSeconds: '3', gapMaxSeconds: '2' }, 'gapMaxSeconds', 'Setting "gapMaxSeconds" (2) must not be below "gapMinSeconds" (3).'],
     [{ capPerHour: 'lots' }, 'capPerHour', 'Setting "capPerHour" must be a number from 1 to 1000000; got "lots".'],
     [{ dryRunPhones: '+1 510, 12' }, 'dryRunPhones', 'Setting "dryRunPhones" has "+1 510", which is not a phone number in international format such as +14151231234.'],
-    [{ receivedRetentionDays: '0' }, 'receivedRetentionDays', 'Setting "receivedRetentionDays" must be a number from 0.01 to 3650; got "0".'],
+    [{ retentionDays: '0.5' }, 'retentionDays', 'Setting "retentionDays" must be 0 (keep everything) or a number of days from 1 to 3650; got "0.5".'],
+    [{ retentionDays: '-1' }, 'retentionDays', 'Setting "retentionDays" must be 0 (keep everything) or a number of days from 1 to 3650; got "-1".'],
+    [{ retentionDays: 'a month' }, 'retentionDays', 'Setting "retentionDays" must be 0 (keep everything) or a number of days from 1 to 3650; got "a month".'],
+    [{ retentionDays: 3651 }, 'retentionDays', 'Setting "retentionDays" must be 0 (keep everything) or a number of days from 1 to 3650; got 3651.'],
     [{ initialToken: 'short' }, 'initialToken', 'Setting "initialToken" must be 16 to 128 letters, digits, "-" or "_".'],
     [{ metricsToken: 'short-token' }, 'metricsToken', 'Setting "metricsToken" must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).'],
     [{ metricsToken: 'has a space in it, long enough' }, 'metricsToken', 'Setting "metricsToken" must be 16 to 256 visible characters (letters, digits or punctuation, no spaces).'],
@@ -153,6 +156,28 @@ describe('the store setting', () => {
     const parsed = parseWorkspaceSettings({ ...pg, pgHost: '', quotaAllowance: '-1', pgPassword: 'hunter2' }, '/x');
     expect(!parsed.ok && parsed.rejection.field).toBe('pgHost');
     expect(JSON.stringify(parsed)).not.toContain('hunter2');
+  });
+});
+
+describe('retentionDays', () => {
+  it('is 30 days unless set, 0 keeps everything, and the workspace gets it in milliseconds', () => {
+    const dir = tempDir();
+    const stores: { close(): Promise<void> }[] = [];
+    const keepMs = (raw: Record<string, unknown>) => {
+      const parsed = parseWorkspaceSettings(raw, join(dir.path, 'retention.sqlite'));
+      if (!parsed.ok) throw new Error(parsed.rejection.message);
+      const options = workspaceOptionsFor(parsed.value, {});
+      stores.push(options.store);
+      return [parsed.value.retentionDays, options.retention?.keepMs];
+    };
+    const day = 24 * 3_600_000;
+    expect(keepMs({})).toEqual([30, 30 * day]);
+    expect(keepMs({ retentionDays: '' })).toEqual([30, 30 * day]);
+    expect(keepMs({ retentionDays: '0' })).toEqual([0, 0]);
+    expect(keepMs({ retentionDays: 1 })).toEqual([1, day]);
+    expect(keepMs({ retentionDays: ' 1.5 ' })).toEqual([1.5, 1.5 * day]);
+    expect(keepMs({ retentionDays: '3650' })).toEqual([3650, 3650 * day]);
+    return Promise.all(stores.map((store) => store.close())).then(() => dir.cleanup());
   });
 });
 

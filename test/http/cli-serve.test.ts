@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { storeChoiceFromArgument } from '../../shared/cli/store-argument';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
+import { tempDir } from '../support/temp';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'shared', 'cli', 'main.js');
 
@@ -31,6 +32,39 @@ describe('wahook --store', () => {
   ])('refuses %s with one sentence that never repeats the password', (argument, message) => {
     expect(storeChoiceFromArgument(argument)).toEqual({ ok: false, rejection: { status: 400, field: 'store', message } });
     expect(message).not.toContain('secret');
+  });
+});
+
+describe('wahook serve --retention-days', () => {
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, firstLine: stderr.split('\n')[0] };
+  };
+
+  it.each(['0.5', '-1', 'thirty', '3651'])('refuses %s with one sentence naming the flag, before opening any store', async (value) => {
+    expect(await run(['--store', '/nonexistent/dir/never-made.sqlite', `--retention-days=${value}`])).toEqual({
+      code: 2,
+      firstLine: `--retention-days must be 0 (keep everything) or a number of days from 1 to 3650; got "${value}".`,
+    });
+  });
+
+  it('serves with it: 0 keeps everything', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [CLI, 'serve', '--store', join(dir.path, 'w.sqlite'), '--port', '0', '--retention-days', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      for await (const line of createInterface({ input: child.stdout! })) if (line.startsWith('Webhook URL: ')) break;
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      dir.cleanup();
+    }
   });
 });
 

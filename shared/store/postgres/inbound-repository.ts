@@ -40,7 +40,9 @@ export class PostgresInboundRepository implements InboundRepository {
     this.selectHead = `SELECT coalesce(max(seq), 0) AS head FROM ${s}.inbound_messages`;
     this.selectById = `SELECT * FROM ${s}.inbound_messages WHERE id = $1 ORDER BY seq LIMIT 1`;
     this.selectByAccountAndId = `SELECT * FROM ${s}.inbound_messages WHERE account_id = $1 AND id = $2`;
-    this.deleteBefore = `DELETE FROM ${s}.inbound_messages WHERE received_at < $1`;
+    // The batch as an array: the delete then looks each row up by seq, whatever the planner thinks of the table.
+    this.deleteBefore = `DELETE FROM ${s}.inbound_messages
+       WHERE seq = ANY (ARRAY(SELECT seq FROM ${s}.inbound_messages WHERE received_at < $1 ORDER BY received_at LIMIT $2))`;
     this.countAll = `SELECT count(*) AS n FROM ${s}.inbound_messages`;
   }
 
@@ -80,8 +82,8 @@ export class PostgresInboundRepository implements InboundRepository {
     return row && toInbound(row);
   }
 
-  async prune(receivedBefore: number): Promise<number> {
-    return this.db.run(this.deleteBefore, [receivedBefore]);
+  async prune(receivedBefore: number, limit: number): Promise<number> {
+    return this.db.run(this.deleteBefore, [receivedBefore, limit]);
   }
 
   async count(): Promise<number> {

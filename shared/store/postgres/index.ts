@@ -90,6 +90,15 @@ export class PostgresStore implements WorkspaceStore {
     return this.intake.accept(input);
   }
 
+  /**
+   * Nothing to do: deleted rows are dead tuples that autovacuum makes reusable, so the tables stop
+   * growing at about the retention window's size; shrinking the files would take VACUUM FULL, which
+   * locks each table for its whole rewrite (a maintenance window's job, not this process's).
+   */
+  async reclaimSpace(_maxPages: number): Promise<number> {
+    return 0;
+  }
+
   /** Commits requests still waiting for their batch, then ends the pool. */
   async close(): Promise<void> {
     try {

@@ -30,6 +30,10 @@ export function openDatabase(options: SqliteOptions): DatabaseSync {
 }
 
 function configure(db: DatabaseSync, options: SqliteOptions): void {
+  // A new file keeps the map that lets it give the pages retention frees back to the file system
+  // (SqliteStore.reclaimSpace). It must be chosen before the first page is written, WAL's header included;
+  // a file made before this is converted once, by reclaimSpace after a prune.
+  if ((db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count === 0) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
   // Several processes (or a CLI next to a running engine) may open the same file.

@@ -30,7 +30,9 @@ export class SqliteInboundRepository implements InboundRepository {
     this.selectHead = db.prepare('SELECT coalesce(max(seq), 0) AS head FROM inbound_messages');
     this.selectById = db.prepare('SELECT * FROM inbound_messages WHERE id = ? ORDER BY seq LIMIT 1');
     this.selectByAccountAndId = db.prepare('SELECT * FROM inbound_messages WHERE account_id = ? AND id = ?');
-    this.deleteBefore = db.prepare('DELETE FROM inbound_messages WHERE received_at < ?');
+    this.deleteBefore = db.prepare(
+      'DELETE FROM inbound_messages WHERE seq IN (SELECT seq FROM inbound_messages WHERE received_at < ? ORDER BY received_at LIMIT ?)',
+    );
     this.countAll = db.prepare('SELECT count(*) AS n FROM inbound_messages');
   }
 
@@ -59,8 +61,8 @@ export class SqliteInboundRepository implements InboundRepository {
     return row && toInbound(row);
   }
 
-  async prune(receivedBefore: number): Promise<number> {
-    return Number(this.deleteBefore.run(receivedBefore).changes);
+  async prune(receivedBefore: number, limit: number): Promise<number> {
+    return Number(this.deleteBefore.run(receivedBefore, limit).changes);
   }
 
   async count(): Promise<number> {

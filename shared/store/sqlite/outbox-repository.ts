@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { MessageEvent, MessageStatus, OutboxMessage, ReceiptStatus } from '../../model';
-import type { AccountQueue, NewMessage, OutboxRepository, StoredAttachment } from '../types';
+import { FINAL_STATUSES, type AccountQueue, type NewMessage, type OutboxRepository, type StoredAttachment } from '../types';
 import { inTransaction } from './database';
 import { type MessageRow, toMessage } from '../message-row';
 import { RECEIPT_RANK } from '../receipt-rank';
@@ -20,6 +20,16 @@ const MESSAGE_OWNERS = `WITH RECURSIVE owners(account_id) AS (
   SELECT min(account_id) FROM messages
   UNION ALL
   SELECT (SELECT min(account_id) FROM messages WHERE account_id > owners.account_id) FROM owners WHERE account_id IS NOT NULL)`;
+
+/** FINAL_STATUSES as an SQL list. */
+const FINAL = FINAL_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/**
+ * Whether outbox row `x` may go (see OutboxRepository.pruneFinal), `$before` being the cutoff and
+ * `newest.seq` the newest row's seq, which stays: seq is a plain rowid, and SQLite hands out max(rowid) + 1.
+ */
+const PRUNABLE = (x: string) => `(${x}.status IN (${FINAL}) AND ${x}.created_at < $before AND ${x}.updated_at < $before
+  AND ${x}.seq < newest.seq AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.message_id = ${x}.id))`;
 
 export class SqliteOutboxRepository implements OutboxRepository {
   private readonly claim: StatementSync;
@@ -52,6 +62,12 @@ export class SqliteOutboxRepository implements OutboxRepository {
   private readonly dropAttachment: StatementSync;
   private readonly expire: StatementSync;
   private readonly oldestQueued: StatementSync;
+  private readonly selectPrunable: StatementSync;
+  private readonly probeFrom: StatementSync;
+  private readonly selectSpan: StatementSync;
+  private readonly deleteEvents: StatementSync;
+  private readonly deleteAttachments: StatementSync;
+  private readonly deleteMessages: StatementSync;
 
   /** `settle` drains the intake first, so every read sees every accepted message. */
   constructor(
@@ -163,6 +179,21 @@ export class SqliteOutboxRepository implements OutboxRepository {
     this.oldestQueued = db.prepare(
       `SELECT min(created_at) AS oldest FROM messages WHERE account_id = ? AND status = 'queued'`,
     );
+    // Oldest first along the rowid, below $bound (see acceptedFrom): a request's parts are its neighbours by seq.
+    this.selectPrunable = db.prepare(
+      `WITH newest(seq) AS (SELECT max(seq) FROM messages)
+       SELECT m.seq, m.id FROM messages m, newest
+       WHERE m.seq < $bound AND ${PRUNABLE('m')}
+         AND NOT EXISTS (SELECT 1 FROM messages o
+                         WHERE o.seq BETWEEN m.seq - ${PARTS_PER_REQUEST - 1} AND m.seq + ${PARTS_PER_REQUEST - 1}
+                           AND o.seq <> m.seq AND o.request_id = m.request_id AND NOT ${PRUNABLE('o')})
+       ORDER BY m.seq LIMIT $limit`,
+    );
+    this.probeFrom = db.prepare('SELECT seq, created_at FROM messages WHERE seq >= ? ORDER BY seq LIMIT 1');
+    this.selectSpan = db.prepare('SELECT (SELECT min(seq) FROM messages) AS low, (SELECT max(seq) FROM messages) AS high');
+    this.deleteEvents = db.prepare('DELETE FROM message_events WHERE message_id IN (SELECT value FROM json_each(?))');
+    this.deleteAttachments = db.prepare('DELETE FROM attachments WHERE message_id IN (SELECT value FROM json_each(?))');
+    this.deleteMessages = db.prepare('DELETE FROM messages WHERE seq IN (SELECT value FROM json_each(?))');
   }
 
   /** Queues one message; runs inside the accept transaction. */
@@ -356,5 +387,38 @@ export class SqliteOutboxRepository implements OutboxRepository {
       const { oldest } = this.oldestQueued.get(accountId) as { oldest: number | null };
       return { failed: rows.sort((a, b) => a.seq - b.seq).map(toMessage), oldestRemaining: oldest ?? undefined };
     });
+  }
+
+  async pruneFinal(before: number, limit: number): Promise<number> {
+    this.settle();
+    return inTransaction(this.db, () => {
+      const rows = this.selectPrunable.all({ before, bound: this.acceptedFrom(before), limit }) as { seq: number; id: string }[];
+      if (rows.length === 0) return 0;
+      const ids = JSON.stringify(rows.map((row) => row.id));
+      this.deleteEvents.run(ids);
+      this.deleteAttachments.run(ids);
+      this.deleteMessages.run(JSON.stringify(rows.map((row) => row.seq)));
+      return rows.length;
+    });
+  }
+
+  /**
+   * The first seq accepted at or after `before`, found by bisecting the rowid (about 20 lookups for a
+   * million rows): seq follows acceptance, so created_at increases with it (give or take one clock tick
+   * between batches). It bounds the prune's scan, which would otherwise read the whole history each
+   * round to find nothing more; a row the bisection misplaces waits for a later round.
+   */
+  private acceptedFrom(before: number): number {
+    const { low, high } = this.selectSpan.get() as { low: number | null; high: number | null };
+    if (low === null || high === null) return 0;
+    let from = low;
+    let to = high + 1;
+    while (from < to) {
+      const middle = from + Math.floor((to - from) / 2);
+      const probe = this.probeFrom.get(middle) as { seq: number; created_at: number };
+      if (probe.created_at >= before) to = middle;
+      else from = probe.seq + 1;
+    }
+    return from;
   }
 }
