@@ -11,7 +11,7 @@ export const SEND_GAP_BUCKETS = [0.25, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 30, 60, 30
 /** What the metrics read at scrape time (the workspace gives them). */
 export interface MetricsSources {
   /** Every account with its state as this process knows it (null: not connected here). */
-  accounts(): readonly { readonly id: string; readonly state: AccountState | null }[];
+  accounts(): readonly { readonly id: string; readonly state: AccountState | null; readonly pauseReason?: string | null }[];
   /** Waiting messages per account, from the store. */
   queues(): Promise<ReadonlyMap<string, AccountQueue>>;
   quota(): Promise<QuotaState>;
@@ -23,7 +23,8 @@ export interface MetricsSources {
  * may host several workspaces, and tests open many). Counters count what this process did (calls it
  * answered, messages it accepted, sent, saw delivered, read or failed, its connections' disconnects, its
  * send gaps); gauges are read from the store and the connections at each scrape. Every label is bounded:
- * an account id, an HTTP status, a state, a failure cause or a disconnect code, never a sentence.
+ * an account id, an HTTP status, a state, a failure cause or a disconnect code, never a sentence — but
+ * for a pause's reason, which alerts must show: one series per paused account, gone when the pause ends.
  */
 export class WorkspaceMetrics {
   readonly registry = new Registry();
@@ -40,6 +41,7 @@ export class WorkspaceMetrics {
   private readonly quotaUsed: Gauge;
   private readonly quotaLeft: Gauge;
   private readonly accountState: Gauge<'account' | 'state'>;
+  private readonly accountPaused: Gauge<'account' | 'reason'>;
   /** Scrapes one at a time: each writes the gauges, then reads them all. */
   private scraping: Promise<unknown> = Promise.resolve();
 
@@ -77,6 +79,7 @@ export class WorkspaceMetrics {
       'account',
       'state',
     ]);
+    this.accountPaused = gauge('wahook_account_paused', 'A paused account (1), with the pause\'s reason as the editors show it; absent when not paused.', ['account', 'reason']);
   }
 
   get contentType(): string {
@@ -137,6 +140,7 @@ export class WorkspaceMetrics {
     this.queueDepth.reset();
     this.queueOldest.reset();
     this.accountState.reset();
+    this.accountPaused.reset();
     const ids = new Set([...accounts.map((account) => account.id), ...queues.keys()]);
     for (const account of ids) {
       const queue = queues.get(account);
@@ -146,6 +150,9 @@ export class WorkspaceMetrics {
     for (const { id, state } of accounts) {
       const current = state ?? 'unknown';
       for (const each of METRIC_ACCOUNT_STATES) this.accountState.set({ account: id, state: each }, each === current ? 1 : 0);
+    }
+    for (const { id, state, pauseReason } of accounts) {
+      if (state === 'paused') this.accountPaused.set({ account: id, reason: pauseReason ?? 'paused' }, 1);
     }
     this.quotaUsed.set(quota.used);
     this.quotaLeft.set(quota.available);

@@ -134,7 +134,7 @@ export class Workspace {
     this.owner = `${hostname()} pid ${process.pid} ${this.randomBytes(6).toString('hex')}`;
     this.journal = new ChangeJournal(store.changes, this.owner, (error) => this.reportError(error));
     this.metrics = new WorkspaceMetrics({
-      accounts: () => this.connections().map(({ account, state }) => ({ id: account.id, state })),
+      accounts: () => this.connections().map(({ account, state, pauseReason }) => ({ id: account.id, state, pauseReason })),
       queues: () => store.outbox.queueByAccount(),
       quota: () => this.quota(),
       now: this.now,

@@ -107,6 +107,7 @@ describe('metrics: one workspace\'s Prometheus text after accepting, sending, re
       wahook_quota_used_units: 'GAUGE',
       wahook_quota_left_units: 'GAUGE',
       wahook_account_state: 'GAUGE',
+      wahook_account_paused: 'GAUGE',
     });
     for (const [name, { help }] of scrape.families) expect([name, help.length > 20]).toEqual([name, true]);
   });
@@ -172,6 +173,10 @@ describe('metrics: one workspace\'s Prometheus text after accepting, sending, re
     }
   });
 
+  it('has no paused series while no account is paused', () => {
+    expect(scrape.named('wahook_account_paused')).toEqual([]);
+  });
+
   it('keeps its registry to itself: prom-client\'s global registry has none of it', async () => {
     expect(await register.metrics()).not.toContain('wahook_');
     const other = await openTestWorkspace();
@@ -220,6 +225,35 @@ describe('health', () => {
       await expect(workspace.metricsText()).rejects.toThrow();
     } finally {
       await workspace.close().catch(() => undefined);
+      dir.cleanup();
+    }
+  });
+});
+
+describe('metrics: a paused account', () => {
+  it('is one wahook_account_paused series with the reason the editors show, gone once the pause ends', async () => {
+    const dir = tempDir();
+    const reason = 'WhatsApp restricted this account from starting new chats: it refused messages to 2 different contacts within an hour (error 463).';
+    const transport = new (class extends FakeTransport {
+      paused = true;
+      override isReady(): boolean {
+        return !this.paused;
+      }
+      connectionInfo() {
+        return this.paused ? { detail: reason, pausedUntil: 1_900_000_000_000, pauseReason: reason } : { detail: null, pausedUntil: null, pauseReason: null };
+      }
+    })();
+    transport.state = 'paused';
+    const store = new SqliteStore({ path: join(dir.path, 'w.sqlite') });
+    await store.accounts.put(A);
+    const workspace = await Workspace.open({ store, openTransport: () => transport });
+    try {
+      expect(readScrape((await workspace.metricsText()).text).named('wahook_account_paused')).toEqual([{ name: 'wahook_account_paused', labels: { account: A.id, reason }, value: 1 }]);
+      transport.paused = false;
+      transport.setState('open');
+      expect(readScrape((await workspace.metricsText()).text).named('wahook_account_paused')).toEqual([]);
+    } finally {
+      await workspace.close();
       dir.cleanup();
     }
   });
