@@ -130,3 +130,41 @@ export const workflows = [
   managementWorkflow('wahookEnableWf1', 'manage-enabled', { operation: 'setWebhookEnabled', enabled: '={{ $json.body.enabled }}' }),
   managementWorkflow('wahookStatusWf1', 'manage-status', { operation: 'getStatus', messageId: '={{ $json.body.message_id }}' }),
 ];
+
+/**
+ * WhatsApp Trigger → WhatsApp Send replying by chat_id in thread (quoted_message_id = the trigger's id),
+ * the workflow of the received-message end-to-end tests. `ids` names the workflow and its two nodes.
+ */
+export function replyInThreadWorkflow(
+  ids: { readonly workflow: string; readonly name: string; readonly trigger: { readonly id: string; readonly name: string }; readonly reply: string },
+  credential: { readonly id: string; readonly name: string },
+  trigger: Record<string, unknown> = { events: ['message'], markRead: true },
+) {
+  const uses = { whatsAppWorkspaceApi: { id: credential.id, name: credential.name } };
+  return {
+    id: ids.workflow,
+    name: ids.name,
+    active: false,
+    settings: { executionOrder: 'v1' },
+    nodes: [
+      { ...ids.trigger, type: 'CUSTOM.whatsAppMessageTrigger', typeVersion: 1, position: [0, 0], parameters: trigger, credentials: uses },
+      {
+        id: ids.reply,
+        name: 'Reply',
+        type: 'CUSTOM.whatsApp',
+        typeVersion: 1,
+        position: [220, 0],
+        parameters: {
+          operation: 'send',
+          input: 'fields',
+          recipientField: 'chat_id',
+          recipient: '={{ $json.chat_id }}',
+          text: '=re: {{ $json.text }}',
+          additionalFields: { quotedMessageId: '={{ $json.id }}' },
+        },
+        credentials: uses,
+      },
+    ],
+    connections: { [ids.trigger.name]: { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
+  };
+}

@@ -24,6 +24,7 @@ import { Crabline, type RecordedNode } from '../baileys/support/crabline';
 import { primeLinkedAuth } from '../baileys/support/harness';
 import { tempDir } from '../support/temp';
 import { harness, startImported, type N8nInstance } from './e2e-harness';
+import { replyInThreadWorkflow } from './e2e-workflows';
 
 jest.setTimeout(280_000);
 
@@ -57,33 +58,7 @@ const credential = {
     dryRunPhones: '',
   },
 };
-const uses = { whatsAppWorkspaceApi: { id: credential.id, name: credential.name } };
-const workflow = {
-  id: WORKFLOW_ID,
-  name: 'WhatsApp Trigger: reply in thread (crabline)',
-  active: false,
-  settings: { executionOrder: 'v1' },
-  nodes: [
-    { ...TRIGGER, type: 'CUSTOM.whatsAppMessageTrigger', typeVersion: 1, position: [0, 0], parameters: { events: ['message'], markRead: true }, credentials: uses },
-    {
-      id: 'wahook-crab-reply',
-      name: 'Reply',
-      type: 'CUSTOM.whatsApp',
-      typeVersion: 1,
-      position: [220, 0],
-      parameters: {
-        operation: 'send',
-        input: 'fields',
-        recipientField: 'chat_id',
-        recipient: '={{ $json.chat_id }}',
-        text: '=re: {{ $json.text }}',
-        additionalFields: { quotedMessageId: '={{ $json.id }}' },
-      },
-      credentials: uses,
-    },
-  ],
-  connections: { [TRIGGER.name]: { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
-};
+const workflow = replyInThreadWorkflow({ workflow: WORKFLOW_ID, name: 'WhatsApp Trigger: reply in thread (crabline)', trigger: TRIGGER, reply: 'wahook-crab-reply' }, credential);
 
 let crabline: Crabline;
 let n8n: N8nInstance | undefined;

@@ -35,6 +35,7 @@ import { tempDir } from '../support/temp';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { pairingServer, type PairingServer } from '../support/pairing-server';
 import { harness, type N8nInstance } from './e2e-harness';
+import { replyInThreadWorkflow } from './e2e-workflows';
 
 jest.setTimeout(240_000);
 
@@ -187,32 +188,11 @@ function workflowsFor(credential: { id: string; name: string }, dedicatedPort: n
       ],
       connections: { 'Pass Trigger': { main: [[{ node: 'Send WhatsApp', type: 'main', index: 0 }], []] } },
     },
-    {
-      id: RECEIVED_WORKFLOW,
-      name: 'Queue mode: WhatsApp Trigger replying in thread',
-      active: false,
-      settings: { executionOrder: 'v1' },
-      nodes: [
-        { ...RECEIVED_TRIGGER, type: 'CUSTOM.whatsAppMessageTrigger', typeVersion: 1, position: [0, 0], parameters: { events: ['message'] }, credentials: uses },
-        {
-          id: 'wahook-q-reply',
-          name: 'Reply',
-          type: 'CUSTOM.whatsApp',
-          typeVersion: 1,
-          position: [220, 0],
-          parameters: {
-            operation: 'send',
-            input: 'fields',
-            recipientField: 'chat_id',
-            recipient: '={{ $json.chat_id }}',
-            text: '=re: {{ $json.text }}',
-            additionalFields: { quotedMessageId: '={{ $json.id }}' },
-          },
-          credentials: uses,
-        },
-      ],
-      connections: { [RECEIVED_TRIGGER.name]: { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
-    },
+    replyInThreadWorkflow(
+      { workflow: RECEIVED_WORKFLOW, name: 'Queue mode: WhatsApp Trigger replying in thread', trigger: RECEIVED_TRIGGER, reply: 'wahook-q-reply' },
+      credential,
+      { events: ['message'] },
+    ),
     step(SEND_WORKFLOW, 'queue-send', { operation: 'send', input: 'fields', recipientField: 'phone', recipient: '={{ $json.body.phone }}', text: '={{ $json.body.text }}' }),
     step(LINK_WORKFLOW, 'queue-link', { operation: 'link', linkMethod: 'qr', linkTimeoutSeconds: 15 }),
   ];

@@ -21,6 +21,7 @@ import { incomingText } from '../support/incoming';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { tempDir } from '../support/temp';
 import { harness, startImported, type N8nInstance } from './e2e-harness';
+import { replyInThreadWorkflow } from './e2e-workflows';
 
 jest.setTimeout(280_000);
 
@@ -63,33 +64,7 @@ const credentialFor = (schema: string) => ({
 
 /** WhatsApp Trigger → WhatsApp Send, replying in thread to each received message. */
 function replyWorkflow(credential: { id: string; name: string }) {
-  const uses = { whatsAppWorkspaceApi: { id: credential.id, name: credential.name } };
-  return {
-    id: WORKFLOW_ID,
-    name: 'WhatsApp Trigger: reply in thread',
-    active: false,
-    settings: { executionOrder: 'v1' },
-    nodes: [
-      { ...TRIGGER, type: 'CUSTOM.whatsAppMessageTrigger', typeVersion: 1, position: [0, 0], parameters: { events: ['message'], markRead: true }, credentials: uses },
-      {
-        id: 'wahook-recv-reply',
-        name: 'Reply',
-        type: 'CUSTOM.whatsApp',
-        typeVersion: 1,
-        position: [220, 0],
-        parameters: {
-          operation: 'send',
-          input: 'fields',
-          recipientField: 'chat_id',
-          recipient: '={{ $json.chat_id }}',
-          text: '=re: {{ $json.text }}',
-          additionalFields: { quotedMessageId: '={{ $json.id }}' },
-        },
-        credentials: uses,
-      },
-    ],
-    connections: { [TRIGGER.name]: { main: [[{ node: 'Reply', type: 'main', index: 0 }]] } },
-  };
+  return replyInThreadWorkflow({ workflow: WORKFLOW_ID, name: 'WhatsApp Trigger: reply in thread', trigger: TRIGGER, reply: 'wahook-recv-reply' }, credential);
 }
 
 const dir = tempDir('wahook-n8n-received-');
