@@ -242,3 +242,25 @@ export class FeedReader<T, R extends Positioned = FedRequest> {
     this.timer.unref();
   }
 }
+
+/** A flow's hold on a feed it follows (see FeedReader). */
+export interface FeedFollower {
+  /** See FeedReader.pause: `rewindTo` hands over again what came after it. */
+  pause(rewindTo?: number): void;
+  resume(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts `reader`, kept in `readers` (which a closing workspace stops) until its follower stops it. */
+export async function startFollower<T, R extends Positioned>(reader: FeedReader<T, R>, readers: Set<FeedReader<T, R>>): Promise<FeedFollower> {
+  readers.add(reader);
+  await reader.start();
+  return {
+    pause: (rewindTo) => reader.pause(rewindTo),
+    resume: () => reader.resume(),
+    stop: async () => {
+      readers.delete(reader);
+      await reader.stop();
+    },
+  };
+}

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { AccountRuntime } from '../accounts/account-runtime';
-import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
+import { FeedReader, startFollower, type FeedFollower, type FeedReaderOptions } from '../feed/feed-reader';
 import { Arrivals } from '../inbound/arrivals';
 import { matchesFilter, type ReceivedFilter } from '../inbound/filter';
 import { receivedFeed, type ReceivedEntry } from '../inbound/received-feed';
@@ -8,7 +8,6 @@ import type { ReceivedMessage } from '../inbound/received';
 import type { ChatDirectory } from '../recipients/directory';
 import type { StoreChange, StoredInbound, WorkspaceStore } from '../store/types';
 import type { IncomingMessage, MessageReference } from '../transport/types';
-import type { FeedFollower } from './workspace';
 
 /** How long closing waits for received messages still being stored. */
 const CLOSE_GRACE_MS = 3_000;
@@ -103,16 +102,7 @@ export class ReceivedMessages {
         },
       },
     );
-    this.readers.add(reader);
-    await reader.start();
-    return {
-      pause: (rewindTo) => reader.pause(rewindTo),
-      resume: () => reader.resume(),
-      stop: async () => {
-        this.readers.delete(reader);
-        await reader.stop();
-      },
-    };
+    return startFollower(reader, this.readers);
   }
 
   /**

@@ -20,7 +20,7 @@ import type { Transport } from '../transport/types';
 import { ChangeFollower } from './change-follower';
 import { ChangeJournal } from './change-journal';
 import { attemptOutcome, refusedAttempt, type AttemptSource } from '../attempts/attempt-log';
-import { FeedReader, type FeedReaderOptions } from '../feed/feed-reader';
+import { FeedReader, startFollower, type FeedFollower, type FeedReaderOptions } from '../feed/feed-reader';
 import type { Acceptance, AcceptOrigin } from '../intake/acceptance';
 import { Intake } from '../intake/intake';
 import { fedPayload, type AcceptedPayload } from '../outbox/payloads';
@@ -74,13 +74,7 @@ export type { Acceptance, AcceptOrigin } from '../intake/acceptance';
 
 export type TokenCheck = 'valid' | 'disabled' | 'unknown';
 
-/** A flow's hold on the webhook's feed (see FeedReader). */
-export interface FeedFollower {
-  /** See FeedReader.pause: `rewindTo` hands over again what came after it. */
-  pause(rewindTo?: number): void;
-  resume(): void;
-  stop(): Promise<void>;
-}
+export type { FeedFollower } from '../feed/feed-reader';
 
 /** How a flow follows what the webhook accepts (see FeedReader); `via`: only what that entry point took. */
 export type FollowOptions = Omit<FeedReaderOptions<AcceptedPayload>, 'toItem' | 'accepts'> & { readonly via?: string };
@@ -424,16 +418,7 @@ export class Workspace {
         },
       },
     );
-    this.readers.add(reader);
-    await reader.start();
-    return {
-      pause: (rewindTo) => reader.pause(rewindTo),
-      resume: () => reader.resume(),
-      stop: async () => {
-        this.readers.delete(reader);
-        await reader.stop();
-      },
-    };
+    return startFollower(reader, this.readers);
   }
 
   // ---- accounts and chats ---------------------------------------------------------------------------
