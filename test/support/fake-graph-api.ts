@@ -44,6 +44,8 @@ export class FakeGraphApi {
   readonly appSecret: string;
   readonly version: string;
   readonly requests: RecordedGraphRequest[] = [];
+  /** The wamids answered to sends, in order. */
+  readonly wamids: string[] = [];
   /** Recipients (digits) more than 24 hours past their last reply: sends to them answer 131047. */
   readonly outsideWindow = new Set<string>();
   /** Recipients (digits) that cannot receive: 131026. */
@@ -173,7 +175,9 @@ export class FakeGraphApi {
         answer(400, graphErrorBody(131026, 'Message Undeliverable.', 'Message Undeliverable.'));
         return;
       }
-      answer(200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: `wamid.HBgL${to}${String(++this.count).padStart(4, '0')}` }] });
+      const wamid = `wamid.HBgL${to}${String(++this.count).padStart(4, '0')}`;
+      this.wamids.push(wamid);
+      answer(200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] });
       return;
     }
     answer(400, graphErrorBody(100, 'Unsupported request', `Unsupported ${request.method} request to ${url.pathname}`, 'GraphMethodException'));
@@ -204,7 +208,9 @@ export class FakeGraphApi {
     if (contentType.startsWith('multipart/form-data')) {
       const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
       const fields: Record<string, unknown> = {};
-      for (const [name, value] of form.entries()) {
+      const entries: [string, string | File][] = [];
+      form.forEach((value, name) => entries.push([name, value]));
+      for (const [name, value] of entries) {
         if (typeof value === 'string') fields[name] = value;
         else fields[name] = { name: value.name, type: value.type, size: value.size, bytes: Buffer.from(await value.arrayBuffer()) };
       }

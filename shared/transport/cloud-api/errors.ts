@@ -75,7 +75,9 @@ export function graphError(httpStatus: number, body: unknown): TransportError {
 
 /** A request that got no answer: the network, a timeout. Always worth trying again. */
 export function networkError(error: unknown): TransportError {
-  const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  // A DOMException (the timeout's abort) is no Error in every realm: read its name.
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  const timedOut = name === 'TimeoutError' || name === 'AbortError';
   return new TransportError(
     'transient',
     timedOut ? 'The WhatsApp Cloud API did not answer in time; sending tries again later.' : 'The WhatsApp Cloud API could not be reached; sending tries again later.',
