@@ -172,3 +172,36 @@ describe('A workspace with a Cloud API account', () => {
     await until(async () => (await workspace.quota()).used === 0);
   });
 });
+
+describe('Signed webhooks posted by the fake Graph API', () => {
+  it('reach a transport behind a local endpoint: a genuine POST is taken, a tampered one refused', async () => {
+    const { createServer } = await import('node:http');
+    const graph = await new FakeGraphApi().start();
+    const connection = new CloudApiConnection('c1', null, settingsOf(graph));
+    const statuses: StatusUpdate[] = [];
+    connection.onStatus((update) => statuses.push(update));
+    // What an engine's endpoint will do: hand the raw bytes and the header to the transport.
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const header = request.headers['x-hub-signature-256'];
+        const result = connection.acceptWebhook(Buffer.concat(chunks), Array.isArray(header) ? header[0] : header);
+        response.writeHead(result.ok ? 200 : 403).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/webhook`;
+    try {
+      const failed = graph.statusWebhook('wamid.F', 'failed', '14151231234', [{ code: 131026, title: 'Message Undeliverable.' }]);
+      expect(await graph.postTo(url, failed)).toBe(200);
+      expect(await graph.postTo(url, { body: failed.body.replace('wamid.F', 'wamid.G'), signature: failed.signature })).toBe(403);
+      expect(statuses).toEqual([{ messageId: 'wamid.F', status: 'failed', reason: expect.stringContaining('could not deliver') }]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await graph.close();
+    }
+  });
+});
