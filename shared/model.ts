@@ -65,7 +65,7 @@ export interface MessageChange {
   readonly cause?: FailureCause;
 }
 
-export type AccountKind = 'dry-run' | 'baileys';
+export type AccountKind = 'dry-run' | 'baileys' | 'cloud-api';
 
 /** Connection states of a linked account (issue: Baileys connection). Dry-run accounts are always `open`. */
 export type AccountState = 'linking' | 'connecting' | 'open' | 'reconnecting' | 'logged_out' | 'replaced' | 'paused';

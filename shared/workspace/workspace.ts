@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { type AccountConnection, AccountRuntime, type LinkOptions } from '../accounts/account-runtime';
 import { baileysDriver, type BaileysAccountsOptions } from '../transport/baileys/driver';
+import { cloudApiDriver, type CloudApiAccountsOptions } from '../transport/cloud-api/driver';
 import { dryRunDriver } from '../transport/dry-run';
 import { driverRegistry } from '../transport/driver';
 import type { AttachedFileInput } from '../attachments';
@@ -35,6 +36,7 @@ import { Retention, type RetentionOptions } from './retention';
 
 export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
 export type { BaileysAccountsOptions } from '../transport/baileys/driver';
+export type { CloudApiAccountsOptions } from '../transport/cloud-api/driver';
 export type { WorkspaceHealth } from '../metrics/health';
 
 export interface WorkspaceOptions {
@@ -47,6 +49,8 @@ export interface WorkspaceOptions {
   readonly openTransport?: (account: Account) => Transport;
   /** Linked (Baileys) accounts: connection settings; tests also give the socket factory and clock. */
   readonly baileys?: BaileysAccountsOptions;
+  /** WhatsApp Cloud API accounts: their credentials by account id (from the engine, never the store). */
+  readonly cloudApi?: CloudApiAccountsOptions;
   /**
    * false opens the store without connecting any account: a command-line link next to a running
    * engine must not open a second socket for accounts the engine holds (WhatsApp allows one).
@@ -146,7 +150,7 @@ export class Workspace {
       },
       downloadPolicy: this.downloadPolicy,
       // The account kinds this workspace can open; a new transport adds its driver here.
-      drivers: driverRegistry([dryRunDriver, baileysDriver(options.baileys)]),
+      drivers: driverRegistry([dryRunDriver, baileysDriver(options.baileys), cloudApiDriver(options.cloudApi)]),
       openTransport: options.openTransport,
       loggedOutTtlMs: options.baileys?.loggedOutTtlMs,
       clock: options.baileys?.clock,
