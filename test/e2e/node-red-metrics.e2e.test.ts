@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeRed, waitFor } from './support/node-red';
 import { nodeIdOf, tab, tokenOf, webhook, workspace } from './support/flows';
-import { readScrape } from '../support/prometheus';
+import { METRIC_FAMILY_COUNT, readScrape } from '../support/prometheus';
 
 // A real Node-RED 5 with adminAuth: the workspace's /metrics and /healthz admin endpoints need the editor's
 // read permission, or the workspace's scrape token instead (a Prometheus without editor access).
@@ -124,7 +124,7 @@ describe('Node-RED end to end: /metrics and /healthz under adminAuth', () => {
     }
     const flood = await Promise.all(Array.from({ length: 200 }, (_, i) => get(GUARDED, i % 2 === 0 ? 'metrics' : 'healthz', bearer(SCRAPE))));
     expect(flood.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(flood.filter((_, i) => i % 2 === 0).every((answer) => readScrape(answer.text).families.size === 13)).toBe(true);
+    expect(flood.filter((_, i) => i % 2 === 0).every((answer) => readScrape(answer.text).families.size === METRIC_FAMILY_COUNT)).toBe(true);
   });
 
   it('answers 404 for a workspace that is not deployed, to a caller who may read', async () => {

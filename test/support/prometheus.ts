@@ -51,3 +51,6 @@ export function readScrape(text: string): Scrape {
     named: (name) => series.filter((each) => each.name === name),
   };
 }
+
+/** How many metric families a workspace exposes (test/core/metrics.test.ts names each with its type). */
+export const METRIC_FAMILY_COUNT = 14;

@@ -7,7 +7,7 @@
  * for that status and for its shape: Prometheus text that parses, or JSON, never a page or the server's insides.
  */
 import fc from 'fast-check';
-import { readScrape } from '../../support/prometheus';
+import { METRIC_FAMILY_COUNT, readScrape } from '../../support/prometheus';
 import { printable, type Outcome } from './raw-http';
 
 const CRLF = '\r\n';
@@ -168,7 +168,7 @@ export function endpointViolations(c: EndpointCase, outcome: Outcome): string[] 
     if (!/^text\/plain; version=0\.0\.4/.test(type)) found.push(`metrics with content-type ${JSON.stringify(type)}`);
     if (!c.head) {
       try {
-        if (readScrape(text).families.size !== 13) found.push(`${readScrape(text).families.size} metric families, not 13`);
+        if (readScrape(text).families.size !== METRIC_FAMILY_COUNT) found.push(`${readScrape(text).families.size} metric families, not ${METRIC_FAMILY_COUNT}`);
       } catch (error) {
         found.push(`the metrics do not parse: ${String(error).slice(0, 120)}`);
       }
