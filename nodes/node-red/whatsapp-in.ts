@@ -1,5 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
-import { parseReceivedTriggerSettings, type ReceivedItem, type Workspace } from '../../shared';
+import { feedFollowing, parseReceivedTriggerSettings, type ReceivedItem, type Workspace } from '../../shared';
 import { holdDuringDeploys, InTransit } from './in-transit';
 import type { InNodeDef, WorkspaceConfigNode } from './types';
 import { processTagOf } from './webhook-route';
@@ -25,14 +25,13 @@ export = function register(RED: NodeAPI): void {
     }
     const { filter, markRead, downloadMedia, maxMediaBytes } = settings.value;
     // On a shared store (several Node-RED instances run this flow) each emits what its own instance received.
-    const tag = processTagOf(RED);
-    const reader = config.sharedStore ? `node-red-in:${this.id}@${tag}` : `node-red-in:${this.id}`;
+    const { reader, via } = feedFollowing(config.sharedStore, processTagOf(RED), `node-red-in:${this.id}`);
     const stops: (() => unknown)[] = [];
     let closed = false;
 
     const messageOf = (item: ReceivedItem): Record<string, unknown> => ({ topic: item.message.type, payload: item.message });
     const markReadOf = (workspace: Workspace, items: readonly ReceivedItem[]) =>
-      markRead ? workspace.received.markRead(items.filter((item) => !item.message.from_me).map((item) => item.stored)) : Promise.resolve();
+      markRead ? workspace.received.markHandedOverRead(items) : Promise.resolve();
     const report = (error: unknown) => this.error(`WhatsApp in: ${String(error)}`);
     // A message emitted but not marked read (the connection dropped) only lacks its blue ticks: a warning.
     const readFailed = (error: unknown) => this.warn(`WhatsApp in: could not mark messages read: ${String(error)}`);
@@ -65,7 +64,7 @@ export = function register(RED: NodeAPI): void {
       const follower = await workspace.received.follow({
         reader,
         filter,
-        ...(config.sharedStore ? { via: tag } : {}),
+        ...(via === undefined ? {} : { via }),
         deliver: (items, after) => deliver(workspace, inTransit, items, after),
       });
       if (closed) return follower.stop();

@@ -11,6 +11,7 @@ import { realClock, type Clock } from '../time/clock';
 import type { DriverContext, DriverRegistry, LinkAttempt, TransportDriver } from '../transport/driver';
 import { TransportError, type IncomingMessage, type MessageReference, type Transport } from '../transport/types';
 import { OwnershipKeeper } from './ownership-keeper';
+import { referenceOf } from '../inbound/stored-parts';
 
 export interface LinkOptions {
   /** Link by pairing code for this phone (international format) instead of by QR. */
@@ -331,7 +332,7 @@ export class AccountRuntime {
       holdsSafely: () => this.ownership.holdsSafely(account.id),
       quoted: async (messageId, accountId) => {
         const stored = await this.deps.store.inbound.find(messageId, accountId);
-        return stored && (JSON.parse(stored.reference) as MessageReference);
+        return stored && referenceOf(stored);
       },
       download: (url, fileName) => downloadAttachment(url, fileName, this.deps.downloadPolicy),
       loadAttachment: (messageId, fileName) => this.loadAttachment(messageId, fileName),

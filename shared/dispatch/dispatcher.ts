@@ -177,6 +177,9 @@ export class AccountDispatcher {
       const file = message.part === 'file' ? await this.fileOf(message) : undefined;
       jid = message.jid ?? (await this.resolveJid(message));
       if (jid === undefined) return async () => undefined;
+      // The quoted message is read before the pause too, so that nothing stands between the hold check and the send.
+      const quoted = message.quotedId === null ? undefined : await this.deps.quoted?.(message.quotedId, message.accountId);
+      const options = quoted ? { quoted } : undefined;
       if (!(await this.pace())) {
         return () => this.deps.outbox.requeue(message.id, this.deps.now(), 'sending stopped before this message', this.deps.now());
       }
@@ -185,8 +188,6 @@ export class AccountDispatcher {
         this.inFlightUnknown = true;
         return async () => undefined;
       }
-      const quoted = message.quotedId === null ? undefined : await this.deps.quoted?.(message.quotedId, message.accountId);
-      const options = quoted ? { quoted } : undefined;
       this.sendStarts();
       const handedOver = file
         ? await transport.sendMedia(jid, { kind: file.kind, buffer: file.buffer, mimetype: file.mimetype, fileName: file.fileName }, message.id, options)

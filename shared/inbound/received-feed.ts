@@ -1,6 +1,7 @@
 import type { FeedSource, Positioned } from '../feed/feed-reader';
 import type { FeedRepository, InboundRepository, StoredInbound } from '../store/types';
 import type { ReceivedMessage } from './received';
+import { bodyOf } from './stored-parts';
 
 /** A stored received message as a feed entry, its body parsed. */
 export interface ReceivedEntry extends Positioned {
@@ -20,7 +21,7 @@ export function receivedFeed(inbound: InboundRepository, cursors: Pick<FeedRepos
     after: async (position, limit) => {
       const rows = await inbound.after(position, limit);
       return {
-        requests: rows.map((stored) => ({ from: stored.seq, to: stored.seq, stored, message: JSON.parse(stored.body) as ReceivedMessage })),
+        requests: rows.map((stored) => ({ from: stored.seq, to: stored.seq, stored, message: bodyOf(stored) })),
         position: rows.at(-1)?.seq ?? position,
       };
     },

@@ -4,6 +4,7 @@ import { FeedReader, startFollower, type FeedFollower, type FeedReaderOptions } 
 import { Arrivals } from '../inbound/arrivals';
 import { matchesFilter, type ReceivedFilter } from '../inbound/filter';
 import { receivedFeed, type ReceivedEntry } from '../inbound/received-feed';
+import { bodyOf, referenceOf } from '../inbound/stored-parts';
 import type { ReceivedMessage } from '../inbound/received';
 import type { ChatDirectory } from '../recipients/directory';
 import type { StoreChange, StoredInbound, WorkspaceStore } from '../store/types';
@@ -111,13 +112,23 @@ export class ReceivedMessages {
    */
   async markRead(messages: readonly StoredInbound[]): Promise<void> {
     const byAccount = new Map<string, StoredInbound[]>();
-    for (const message of messages) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
+    for (const message of messages) {
+      const group = byAccount.get(message.accountId);
+      if (group) group.push(message);
+      else byAccount.set(message.accountId, [message]);
+    }
     for (const [accountId, stored] of byAccount) {
-      const references = stored.map((message) => JSON.parse(message.reference) as MessageReference);
+      const references = stored.map(referenceOf);
       if ((await this.deps.runtime().markRead(accountId, references)) === 'elsewhere') {
         this.deps.journal({ kind: 'read', accountId, ids: stored.map((message) => message.id) });
       }
     }
+  }
+
+  /** Marks read what a trigger handed over, but for the account's own messages (nobody waits for their ticks). */
+  async markHandedOverRead(items: readonly ReceivedItem[]): Promise<void> {
+    const unread = items.filter((item) => !item.message.from_me).map((item) => item.stored);
+    if (unread.length > 0) await this.markRead(unread);
   }
 
   /** Another process asked to mark messages read on an account: done here if this process holds it. */
@@ -125,20 +136,20 @@ export class ReceivedMessages {
     const references: MessageReference[] = [];
     for (const id of ids) {
       const stored = await this.deps.store.inbound.find(id, accountId);
-      if (stored) references.push(JSON.parse(stored.reference) as MessageReference);
+      if (stored) references.push(referenceOf(stored));
     }
     if (references.length > 0) await this.deps.runtime().markRead(accountId, references);
   }
 
   /** A received message's media, up to `maxBytes` (announced size and downloaded size both count). */
   async media(stored: StoredInbound, maxBytes: number): Promise<ReceivedMedia> {
-    const message = JSON.parse(stored.body) as ReceivedMessage;
+    const message = bodyOf(stored);
     if (!message.media) return { ok: false, reason: 'This message has no media.' };
     const limit = `${(maxBytes / 1_048_576).toFixed(1)} MB`;
     if (message.media.size !== null && message.media.size > maxBytes) {
       return { ok: false, reason: `The media (${message.media.size} bytes) is larger than the ${limit} download limit; raise the limit to receive it.` };
     }
-    const reference = JSON.parse(stored.reference) as MessageReference;
+    const reference = referenceOf(stored);
     let data: Buffer | undefined;
     try {
       data = await this.deps.runtime().downloadMedia(stored.accountId, reference.raw);

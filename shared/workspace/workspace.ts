@@ -358,7 +358,8 @@ export class Workspace {
    */
   async accept(request: SendRequest, source: AttemptSource, attached?: AttachedFileInput, origin?: AcceptOrigin): Promise<Result<Acceptance>> {
     if (this.closed) return fail(unavailable('This workspace is closing (a redeploy or a shutdown).'));
-    const quoted = await this.intake.findQuoted(request);
+    // Only a reply waits for the store here: every other call is checked at once, in the order it arrived.
+    const quoted = request.quotedMessageId === undefined ? ok(undefined) : await this.intake.findQuoted(request);
     if (!quoted.ok) return quoted.rejection.status === 503 ? fail(quoted.rejection) : this.refuse(quoted.rejection, source, request);
     const prepared = this.intake.prepare(request, source, attached, origin, quoted.value);
     if (!prepared.ok) return this.refuse(prepared.rejection, source, request);

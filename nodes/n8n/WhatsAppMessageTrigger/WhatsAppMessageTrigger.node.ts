@@ -161,8 +161,7 @@ function emitter(context: ITriggerFunctions, workspace: Workspace, settings: Rec
         return;
       }
       if (settings.markRead) {
-        const unread = items.filter((item) => !item.message.from_me).map((item) => item.stored);
-        if (unread.length > 0) workspace.received.markRead(unread).catch(report);
+        workspace.received.markHandedOverRead(items).catch(report);
       }
     }));
     return emitted.then(() => executionEnd(done.promise));
