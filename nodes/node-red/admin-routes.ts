@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { attemptLogJson, healthAnswer, metricsAnswer, presentedScrapeToken, refusal, summarizeAttempts, type EndpointAnswer, type LinkHandle, type Workspace } from '../../shared';
+import { attemptLogJson, CLOUD_API_PATH_SEGMENT, healthAnswer, metricsAnswer, presentedScrapeToken, refusal, summarizeAttempts, type EndpointAnswer, type LinkHandle, type Workspace } from '../../shared';
 import { NotReadyError, readyWorkspace } from './ready-workspace';
 import type { WorkspaceConfigNode } from './types';
 import { listWorkspaces, webhookPath } from './workspace-list';
@@ -81,7 +81,12 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     };
 
   const state = async (workspace: Workspace) => ({
-    webhook: { path: webhookPath(RED, workspace.webhookState().token), enabled: workspace.webhookState().enabled },
+    webhook: {
+      path: webhookPath(RED, workspace.webhookState().token),
+      enabled: workspace.webhookState().enabled,
+      // Meta's callback URL, where the workspace has a Cloud API number.
+      cloudApiPath: workspace.cloudApi.numbers.length > 0 ? webhookPath(RED, CLOUD_API_PATH_SEGMENT) : null,
+    },
     accounts: workspace.connections().map((connection) => ({
       id: connection.account.id,
       kind: connection.account.kind,

@@ -6,6 +6,10 @@ export interface WorkspaceConfigCredentials {
   pgPassword?: string;
   /** The scrape token of the workspace's /metrics and /healthz admin endpoints (see admin-routes.ts). */
   metricsToken?: string;
+  /** The Cloud API number's secrets (its phone number ID is a plain property). */
+  cloudApiAccessToken?: string;
+  cloudApiAppSecret?: string;
+  cloudApiVerifyToken?: string;
 }
 
 /** The whatsapp-workspace config node as its users see it. */
@@ -53,6 +57,8 @@ export interface WorkspaceConfigDef extends NodeDef {
   /** "off", "require" or "verify". The password is a credential (`this.credentials.pgPassword`). */
   pgSsl?: string;
   pgSchema?: string;
+  /** The WhatsApp Cloud API number's ID (digits); empty: none. */
+  cloudApiPhoneNumberId?: string;
 }
 
 export interface WebhookNodeDef extends NodeDef {

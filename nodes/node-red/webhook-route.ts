@@ -2,12 +2,17 @@ import type { IncomingMessage, Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { errorBodyFor, INTERNAL_ERROR_SENTENCE, MAX_BODY_BYTES, readBody, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
+import { CLOUD_API_MAX_BODY_BYTES, cloudApiQueryOf, errorBodyFor, INTERNAL_ERROR_SENTENCE, MAX_BODY_BYTES, readBody, serveCloudApiCall, tokenFromPath, WebhookRoutes, type Workspace } from '../../shared';
 
 /** Where the webhook answers, under Node-RED's httpNodeRoot: `<prefix>/<token>`. */
 export const WEBHOOK_PREFIX = '/whatsapp';
 
 const routes = new WebhookRoutes();
+/**
+ * Workspaces with a Cloud API number, by config node: Meta posts every number of an app to one callback
+ * URL, `<prefix>/cloud-api`, and each call is matched to a number by its signature. Undefined: opening.
+ */
+const cloudApiHosts = new Map<string, Workspace | undefined>();
 const mountedOn = new WeakSet<object>();
 const rawBodiesKeptOn = new WeakSet<object>();
 const settlingOn = new WeakSet<object>();
@@ -44,7 +49,7 @@ export function mountWebhookRoute(RED: NodeAPI): void {
   }
   let tag: string | undefined;
   app.use(WEBHOOK_PREFIX, (req, res) => {
-    void serve(req, res, (tag ??= processTagOf(RED))).catch((error: unknown) => {
+    void serve(req, res, (tag ??= processTagOf(RED)), (warning) => RED.log.warn(`WhatsApp Cloud API webhook: ${warning}`)).catch((error: unknown) => {
       RED.log.error(`WhatsApp webhook: ${String(error)}`);
       if (!res.headersSent) res.status(500).json(errorBodyFor(500, INTERNAL_ERROR_SENTENCE));
     });
@@ -93,7 +98,37 @@ export function awaitWorkspace(nodeId: string, reason: string, key: string): () 
   return () => routes.remove(nodeId);
 }
 
-async function serve(req: Request, res: Response, via: string): Promise<void> {
+/**
+ * The config node `nodeId`'s workspace has a Cloud API number: served at `<prefix>/cloud-api` once open
+ * (`workspace`), told to come again while it opens (undefined). Returns the function that forgets it.
+ */
+export function hostCloudApi(nodeId: string, workspace: Workspace | undefined): () => void {
+  cloudApiHosts.set(nodeId, workspace);
+  return () => {
+    if (cloudApiHosts.get(nodeId) === workspace) cloudApiHosts.delete(nodeId);
+  };
+}
+
+/** Meta's calls for the Cloud API numbers of this instance's workspaces (see serveCloudApiCall). */
+async function serveCloudApi(req: Request, res: Response, query: string, log: (warning: string) => void): Promise<void> {
+  let body: Buffer | string;
+  try {
+    body = await rawBody(req, CLOUD_API_MAX_BODY_BYTES);
+  } catch {
+    res.destroy();
+    return;
+  }
+  const open = [...cloudApiHosts.values()].filter((workspace): workspace is Workspace => workspace !== undefined);
+  const pending = [...cloudApiHosts.values()].some((workspace) => workspace === undefined);
+  const answer = await serveCloudApiCall(open, { method: req.method, query, body, signature: req.headers['x-hub-signature-256'] }, pending);
+  if (answer.warning) log(answer.warning);
+  if (res.headersSent || res.destroyed) return;
+  res.status(answer.status).set(answer.headers).send(answer.body);
+}
+
+async function serve(req: Request, res: Response, via: string, log: (warning: string) => void): Promise<void> {
+  const cloudApiQuery = cloudApiQueryOf(req.url.replace(/^\//, ''));
+  if (cloudApiQuery !== undefined) return serveCloudApi(req, res, cloudApiQuery, log);
   let body: Buffer | string;
   try {
     body = await rawBody(req);
@@ -120,9 +155,9 @@ async function serve(req: Request, res: Response, via: string): Promise<void> {
  * The body exactly as sent. If a middleware (httpNodeMiddleware) already parsed it, its result is used
  * instead: re-serialised JSON, or the text it kept.
  */
-async function rawBody(req: Request): Promise<Buffer | string> {
+async function rawBody(req: Request, limit = MAX_BODY_BYTES): Promise<Buffer | string> {
   const stream = req as IncomingMessage;
-  if (!stream.readableEnded) return readBody(stream, MAX_BODY_BYTES);
+  if (!stream.readableEnded) return readBody(stream, limit);
   const parsed: unknown = (req as { body?: unknown }).body;
   if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parsed;
   return parsed === undefined ? '' : JSON.stringify(parsed);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
 import { ensureDryRunAccounts, parseWorkspaceSettings, RetryingLease, ScrapeToken, sharedAcrossProcesses, storePathFor, workspaceOptionsFor, workspaces } from '../../shared';
 import { registerAdminRoutes } from './admin-routes';
-import { processTagOf } from './webhook-route';
+import { hostCloudApi, mountWebhookRoute, processTagOf } from './webhook-route';
 import type { WorkspaceConfigCredentials, WorkspaceConfigDef, WorkspaceConfigNode } from './types';
 
 /**
@@ -22,8 +22,20 @@ export = function register(RED: NodeAPI): void {
     const dataDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const workspaceName = def.storeName || def.id;
     const storePath = storePathFor(dataDir, workspaceName);
-    // The PostgreSQL password and the scrape token are kept in Node-RED's credential store, never in the flow file.
-    const settings = parseWorkspaceSettings({ ...def, pgPassword: this.credentials?.pgPassword, metricsToken: this.credentials?.metricsToken }, storePath, workspaceName);
+    // The PostgreSQL password, the scrape token and the Cloud API's secrets are kept in Node-RED's credential store, never in the flow file.
+    const credentials = this.credentials ?? {};
+    const settings = parseWorkspaceSettings(
+      {
+        ...def,
+        pgPassword: credentials.pgPassword,
+        metricsToken: credentials.metricsToken,
+        cloudApiAccessToken: credentials.cloudApiAccessToken,
+        cloudApiAppSecret: credentials.cloudApiAppSecret,
+        cloudApiVerifyToken: credentials.cloudApiVerifyToken,
+      },
+      storePath,
+      workspaceName,
+    );
     const storeKey = settings.ok ? settings.value.storeKey : storePath;
     const problems = new EventEmitter();
     node.storeKey = storeKey;
@@ -55,13 +67,38 @@ export = function register(RED: NodeAPI): void {
     });
     node.problem = () => lease.problem;
     node.workspace = lease.workspace;
+    // Meta's webhook for the Cloud API number is served at <httpNodeRoot>whatsapp/cloud-api, with or without a webhook node.
+    let forgetCloudApi = (): void => undefined;
+    let closed = false;
+    if (settings.value.cloudApi) {
+      mountWebhookRoute(RED);
+      forgetCloudApi = hostCloudApi(this.id, undefined);
+      lease.workspace.then(
+        (workspace) => {
+          if (closed) return;
+          forgetCloudApi();
+          forgetCloudApi = hostCloudApi(this.id, workspace);
+        },
+        () => undefined,
+      );
+    }
     this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      forgetCloudApi();
       problems.removeAllListeners();
       lease.release().then(() => done(), () => done());
     });
   }
 
-  RED.nodes.registerType<WorkspaceConfigNode, WorkspaceConfigDef, unknown, WorkspaceConfigCredentials>('whatsapp-workspace', WhatsAppWorkspaceNode, { credentials: { pgPassword: { type: 'password' }, metricsToken: { type: 'password' } } });
+  RED.nodes.registerType<WorkspaceConfigNode, WorkspaceConfigDef, unknown, WorkspaceConfigCredentials>('whatsapp-workspace', WhatsAppWorkspaceNode, {
+    credentials: {
+      pgPassword: { type: 'password' },
+      metricsToken: { type: 'password' },
+      cloudApiAccessToken: { type: 'password' },
+      cloudApiAppSecret: { type: 'password' },
+      cloudApiVerifyToken: { type: 'password' },
+    },
+  });
   registerAdminRoutes(RED);
   closeIdleWhenSettled(RED);
 };

@@ -73,7 +73,8 @@ export interface AccountRuntimeDeps {
 export class AccountRuntime {
   private readonly dispatchers = new Map<string, AccountDispatcher>();
   /** Dry-run accounts being added now, by phone. */
-  private readonly addingDryRun = new Map<string, Promise<Account>>();
+  /** Accounts being added from settings, by id (see addConfigured). */
+  private readonly adding = new Map<string, Promise<Account>>();
   private readonly transports = new Map<string, Transport>();
   private readonly expiry: LoggedOutExpiry;
   private readonly ownership: OwnershipKeeper;
@@ -146,25 +147,42 @@ export class AccountRuntime {
   }
 
   /** A dry-run account records messages instead of sending them (see DryRunTransport). */
-  async addDryRun(phone: string, name: string | null = null): Promise<Account> {
-    // Two callers adding the same phone at once (two n8n calls opening one workspace) get one account:
+  addDryRun(phone: string, name: string | null = null): Promise<Account> {
+    return this.addConfigured((now) => ({ id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true }));
+  }
+
+  /**
+   * The account of a Cloud API business number the engine's credentials name. Its phone and name come
+   * from the number's check, once it answers (see accountStateChanged).
+   */
+  addCloudApi(accountId: string): Promise<Account> {
+    return this.addConfigured((now) => ({ id: accountId, kind: 'cloud-api', phone: null, name: null, createdAt: now, connectedAt: null, active: true }));
+  }
+
+  /** An account that settings create rather than a link: kept if it exists, else added and connected. */
+  private addConfigured(make: (now: number) => Account): Promise<Account> {
+    const made = make(this.now());
+    // Two callers adding the same account at once (two n8n calls opening one workspace) get one account:
     // a second connect would leave the first dispatcher running, unowned, beside the second.
-    const pending = this.addingDryRun.get(phone);
+    const pending = this.adding.get(made.id);
     if (pending) return pending;
-    const adding = this.putDryRun(phone, name).finally(() => this.addingDryRun.delete(phone));
-    this.addingDryRun.set(phone, adding);
+    const adding = this.putConfigured(made).finally(() => this.adding.delete(made.id));
+    this.adding.set(made.id, adding);
     return adding;
   }
 
-  private async putDryRun(phone: string, name: string | null): Promise<Account> {
-    const existing = this.accountList.find((account) => account.kind === 'dry-run' && account.phone === phone);
+  private async putConfigured(made: Account): Promise<Account> {
+    const existing = this.accountList.find((account) => account.id === made.id);
     if (existing && this.dispatchers.has(existing.id)) return existing;
-    const now = this.now();
-    const account: Account = { id: `dry-run-${phone}`, kind: 'dry-run', phone, name, createdAt: now, connectedAt: now, active: true };
-    await this.deps.store.accounts.put(account);
-    this.accountList = await this.deps.store.accounts.list();
-    this.deps.accountsChanged();
-    await this.connect(account);
+    // A Cloud API account keeps what its checks learned (phone, name, creation); a dry run is written as configured.
+    const account = existing && made.kind === 'cloud-api' ? existing : made;
+    if (account !== existing) {
+      await this.deps.store.accounts.put(account);
+      this.accountList = await this.deps.store.accounts.list();
+      this.deps.accountsChanged();
+    }
+    // A dry run connects even where accounts are not (it holds no socket); a real account only where they are.
+    if (account.kind === 'dry-run' || this.deps.connectAccounts) await this.connect(account);
     return account;
   }
 
@@ -324,7 +342,7 @@ export class AccountRuntime {
       return;
     }
     const transport = this.open(account);
-    const dispatcher = new AccountDispatcher(account.id, this.deps.dispatch, {
+    const dispatcher = new AccountDispatcher(account.id, this.dispatchOptionsOf(account), {
       outbox: this.deps.store.outbox,
       transport,
       linkedAt: account.createdAt,
@@ -353,6 +371,14 @@ export class AccountRuntime {
     void transport.start?.();
     dispatcher.wake();
     this.deps.accountTaken(this.connection(account.id)!);
+  }
+
+  /** The workspace's pacing, or the account kind's own profile (no gaps to look human, no warm-up). */
+  private dispatchOptionsOf(account: Account): DispatchOptions {
+    const profile = this.deps.drivers.get(account.kind)?.pacing;
+    if (!profile) return this.deps.dispatch;
+    const { warmup: _warmup, ...rest } = this.deps.dispatch;
+    return { ...rest, gap: profile.gap };
   }
 
   private open(account: Account): Transport {

@@ -4,6 +4,9 @@ import { createWebhookServer, WEBHOOK_PATH_PREFIX } from '../webhook/standalone-
 import { openStore } from '../hosting/store-factory';
 import type { StoreChoice } from '../hosting/store-choice';
 import { Workspace } from '../workspace/workspace';
+import { CLOUD_API_PATH_SEGMENT } from '../webhook/cloud-api-webhook';
+import { GRAPH_API_URL_ENV } from '../hosting/workspace-options';
+import type { CloudApiSettings } from '../transport/cloud-api/connection';
 
 export interface ServeOptions {
   /** The SQLite file, or a PostgreSQL schema that engines and other `serve`s may share. */
@@ -16,12 +19,17 @@ export interface ServeOptions {
   readonly metricsToken?: string;
   /** How long final and received messages are kept (days; 0 keeps everything); the workspace's default when absent. */
   readonly retentionDays?: number;
+  /** A WhatsApp Cloud API number served beside the linked phones. */
+  readonly cloudApi?: CloudApiSettings;
 }
 
 /** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, print: (line: string) => void): Promise<void> {
+  const graphApiUrl = process.env[GRAPH_API_URL_ENV]?.trim();
   const workspace = await Workspace.open({
     store: openStore(options.store),
+    ...(options.cloudApi ? { cloudApi: { numbers: [{ ...options.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }] } } : {}),
+    onError: (error) => print(`warning: ${error instanceof Error ? error.message : String(error)}`),
     ...(options.retentionDays === undefined ? {} : { retention: { keepMs: options.retentionDays * 24 * 3_600_000 } }),
   });
   if (options.dryRunPhone && !workspace.accounts().some((account) => account.phone === options.dryRunPhone)) {
@@ -37,6 +45,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   const stopped = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
   print(`Webhook URL: ${url}`);
   print(`Metrics: http://${options.host}:${port}/metrics and health: http://${options.host}:${port}/healthz (${options.metricsToken === undefined ? 'callers on this machine only' : 'with the scrape token'})`);
+  if (options.cloudApi) print(`Cloud API webhook (the callback URL in the Meta app, behind HTTPS): http://${options.host}:${port}${WEBHOOK_PATH_PREFIX}${CLOUD_API_PATH_SEGMENT}`);
   print(`Try it: curl -s -H 'content-type: application/json' -d '{"action":"send","phone":"+14151231234","text":"hello"}' ${url}`);
   await stopped;
   server.close();

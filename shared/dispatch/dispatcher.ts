@@ -7,6 +7,8 @@ import type { MessageReference, StatusUpdate, Transport } from '../transport/typ
 import { capWait, randomGap, warmedUpCaps, type GapRange, type SendCaps, type Warmup } from './pacing';
 import { retryDelay, type RetryPolicy } from '../time/backoff';
 import { describeFailure } from './failure';
+import { ThrottleBackoff } from './throttle';
+import { applyReceipt } from './receipts';
 
 export interface DispatchOptions {
   readonly gap: GapRange;
@@ -66,6 +68,8 @@ export class AccountDispatcher {
   private scheduled = false;
   /** performance.now() before which the account must not send again. */
   private nextSendAt = 0;
+  /** The provider's rate limit in force (see throttle.ts). */
+  private readonly throttle = new ThrottleBackoff();
   private wakeAgain = false;
   private timer: NodeJS.Timeout | undefined;
   /**
@@ -199,6 +203,7 @@ export class AccountDispatcher {
     }
     const sentTo = jid;
     const sentAs = providerId;
+    this.throttle.reset();
     return async () => {
       if (await this.deps.outbox.markSent(message.id, sentTo, this.deps.now(), sentAs)) this.emit(message, 'sent', null);
     };
@@ -271,6 +276,14 @@ export class AccountDispatcher {
       this.emit(message, 'queued', failure.reason);
       return;
     }
+    if (failure.kind === 'throttled') {
+      // The provider's rate limit: every message of the account waits (the next send too), never failing for it.
+      const delay = this.throttle.next(this.deps.random);
+      this.nextSendAt = Math.max(this.nextSendAt, performance.now() + delay);
+      await this.deps.outbox.requeue(message.id, now + delay, failure.reason, now);
+      this.emit(message, 'queued', failure.reason);
+      return;
+    }
     if (failure.kind === 'transient' && message.attempts < this.options.retry.maxAttempts) {
       const notBefore = now + retryDelay(this.options.retry, message.attempts, this.deps.random);
       await this.deps.outbox.requeue(message.id, notBefore, failure.reason, now);
@@ -307,18 +320,10 @@ export class AccountDispatcher {
   }
 
   private async track(update: StatusUpdate): Promise<void> {
-    // Receipts name the message by the provider's id: ours for Baileys, its own for a provider that assigns one.
-    const message =
-      (await this.deps.outbox.get(update.messageId)) ??
-      (await this.deps.outbox.idForProviderId(update.messageId).then((id) => (id === undefined ? undefined : this.deps.outbox.get(id))));
-    if (!message) return;
-    if (update.status === 'failed') {
-      await this.fail(message, update.reason, 'rejected_by_whatsapp');
-    } else if (await this.deps.outbox.markReceipt(message.id, update.status, this.deps.now())) {
-      // A receipt that overtook the send's own confirmation proves it sent: flows see 'sent' first.
-      if (message.status === 'sending') this.emit(message, 'sent', null);
-      this.emit(message, update.status, null);
-    }
+    await applyReceipt(
+      { outbox: this.deps.outbox, now: this.deps.now, refundDelayMs: this.options.refundDelayMs, emit: (message, status, reason, cause) => this.emit(message, status, reason, cause) },
+      update,
+    );
   }
 
   private async wakeWhenDue(): Promise<void> {

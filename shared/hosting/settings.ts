@@ -3,6 +3,8 @@ import type { QuotaPeriod } from '../model';
 import { fail, ok, reject, type Result } from '../rejection';
 import { blank, flag, numberOr, optionalNumber, optionalText, type RawSettings } from './setting-fields';
 import { parseStoreChoice, storeKeyOf, type StoreChoice } from './store-choice';
+import { cloudApiSetting } from './cloud-api-settings';
+import type { CloudApiSettings } from '../transport/cloud-api/connection';
 
 /**
  * A workspace's settings as people enter them in an editor (Node-RED's config node, n8n's credential):
@@ -36,6 +38,8 @@ export interface WorkspaceSettings {
   readonly initialToken?: string;
   /** The scrape token of /metrics and /healthz, for scrapers without editor access (see hosting/metrics-endpoints.ts). */
   readonly metricsToken?: string;
+  /** A WhatsApp Cloud API number beside the linked phones (see cloud-api-settings.ts). */
+  readonly cloudApi?: CloudApiSettings;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -82,6 +86,8 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
   if (!dryRunPhones.ok) return dryRunPhones;
   const metricsToken = metricsTokenSetting(raw);
   if (!metricsToken.ok) return metricsToken;
+  const cloudApi = cloudApiSetting(raw);
+  if (!cloudApi.ok) return cloudApi;
   return ok({
     store: store.value,
     storeKey: storeKeyOf(store.value),
@@ -99,6 +105,7 @@ export function parseWorkspaceSettings(raw: RawSettings, storePath: string, work
     dryRunPhones: dryRunPhones.value,
     ...(initialToken.value === undefined ? {} : { initialToken: initialToken.value }),
     ...(metricsToken.value === undefined ? {} : { metricsToken: metricsToken.value }),
+    ...(cloudApi.value === undefined ? {} : { cloudApi: cloudApi.value }),
   });
 }
 

@@ -17,9 +17,16 @@ export const WA_WEBSOCKET_URL_ENV = 'WAHOOK_WA_WEBSOCKET_URL';
  */
 export const OWN_ACCOUNTS_ENV = 'WAHOOK_OWN_ACCOUNTS';
 
+/**
+ * Test hook, like WA_WEBSOCKET_URL_ENV: when set, Cloud API accounts call this base URL instead of
+ * https://graph.facebook.com (the tests' local fake Graph API). Never an editor setting.
+ */
+export const GRAPH_API_URL_ENV = 'WAHOOK_GRAPH_API_URL';
+
 /** The core's options for these settings, on the store they name (the SQLite file or a PostgreSQL schema). */
 export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
   const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
+  const graphApiUrl = env[GRAPH_API_URL_ENV]?.trim();
   return {
     store: openStoreFor(settings),
     quota: {
@@ -40,6 +47,7 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
     retention: { keepMs: settings.retentionDays * 24 * 3_600_000 },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
     ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
+    ...(settings.cloudApi ? { cloudApi: { numbers: [{ ...settings.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }] } } : {}),
     ...(env[OWN_ACCOUNTS_ENV]?.trim().toLowerCase() === 'false' ? { connectAccounts: false } : {}),
   };
 }

@@ -36,6 +36,11 @@ export interface TransportDriver {
   readonly kind: AccountKind;
   /** The account's connection, idle until `start` (where the transport has one). */
   open(account: Account, context: DriverContext): Transport;
+  /**
+   * Pacing of this kind's accounts in place of the workspace's gaps and warm-up, where those protect
+   * nothing (the Cloud API has no spam detection to look human for; its rate limits answer for themselves).
+   */
+  readonly pacing?: { readonly gap: { readonly minMs: number; readonly maxMs: number } };
   /** Links a new device where the transport can (by QR or pairing code); absent where it cannot. */
   link?(request: LinkRequest, context: DriverContext): LinkAttempt;
 }

@@ -162,7 +162,12 @@ export interface Transport {
  * How a failed send is handled: `transient` is retried with backoff, `permanent` fails the message and
  * refunds it, `unavailable` puts it back untouched until the account is ready again.
  */
-export type TransportErrorKind = 'transient' | 'permanent' | 'unavailable';
+/**
+ * transient: try again later, up to the retry policy's attempts. permanent: fail now. unavailable: the
+ * account cannot send at all (paused); the message waits. throttled: the provider's rate limit; the
+ * whole account backs off and the message waits, never failing for it.
+ */
+export type TransportErrorKind = 'transient' | 'permanent' | 'unavailable' | 'throttled';
 
 export class TransportError extends Error {
   constructor(

@@ -5,6 +5,7 @@ import { reject, type Rejection } from '../rejection';
 import { answer, MAX_BODY_BYTES, serveWebhookCall, type WebhookAnswer } from './webhook';
 import type { Workspace } from '../workspace/workspace';
 import { readBody } from './read-body';
+import { CLOUD_API_MAX_BODY_BYTES, cloudApiQueryOf, serveCloudApiCall } from './cloud-api-webhook';
 import { tokenFromPath } from './token-path';
 import { checkScrape, metricsEndpointOf, presentedScrapeToken, ScrapeToken, serveMetricsEndpoint, type EndpointAnswer } from '../hosting/metrics-endpoints';
 
@@ -79,6 +80,11 @@ async function serveRequest(workspace: Workspace, request: IncomingMessage, resp
     send(response, answer(reject(404, 'Webhook not found')));
     return;
   }
+  const cloudApiQuery = cloudApiQueryOf(url.slice(WEBHOOK_PATH_PREFIX.length));
+  if (cloudApiQuery !== undefined) {
+    await serveCloudApi(workspace, request, response, cloudApiQuery);
+    return;
+  }
   const token = tokenFromPath(url.slice(WEBHOOK_PATH_PREFIX.length));
   let body: Buffer;
   try {
@@ -98,6 +104,22 @@ async function serveRequest(workspace: Workspace, request: IncomingMessage, resp
   });
   // A body cut at the limit was not read to its end: close the connection rather than read the rest.
   send(response, reply, body.length > MAX_BODY_BYTES);
+}
+
+/** Meta's webhook for the workspace's Cloud API number (see cloud-api-webhook.ts). */
+async function serveCloudApi(workspace: Workspace, request: IncomingMessage, response: ServerResponse, query: string): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBody(request, CLOUD_API_MAX_BODY_BYTES);
+  } catch {
+    response.destroy();
+    return;
+  }
+  const reply = await serveCloudApiCall([workspace], { method: request.method, query, body, signature: request.headers['x-hub-signature-256'] });
+  if (reply.warning) workspace.reportError(new Error(`WhatsApp Cloud API webhook: ${reply.warning}`));
+  if (response.headersSent || response.destroyed) return;
+  response.writeHead(reply.status, reply.headers);
+  response.end(reply.body);
 }
 
 function sendEndpoint(response: ServerResponse, reply: EndpointAnswer): void {

@@ -33,6 +33,8 @@ import { ReceivedMessages } from './received-messages';
 import { WorkspaceMetrics } from '../metrics/workspace-metrics';
 import { checkHealth, type WorkspaceHealth } from '../metrics/health';
 import { Retention, type RetentionOptions } from './retention';
+import { CloudApiIntake } from './cloud-api-intake';
+import { cloudApiAccountId } from '../transport/cloud-api/driver';
 
 export type { AccountConnection, LinkOptions } from '../accounts/account-runtime';
 export type { BaileysAccountsOptions } from '../transport/baileys/driver';
@@ -117,6 +119,8 @@ export class Workspace {
   private readonly metrics: WorkspaceMetrics;
   /** Removes final messages and received messages past the retention window, off the hot path. */
   readonly retention: Retention;
+  /** What the Cloud API's webhook reports for this workspace's business numbers (see cloud-api-intake.ts). */
+  readonly cloudApi: CloudApiIntake;
 
   private constructor(
     readonly store: WorkspaceStore,
@@ -181,6 +185,15 @@ export class Workspace {
       },
     );
     this.retention = new Retention({ store, now: this.now, reportError: (error) => this.reportError(error) }, options.retention);
+    this.cloudApi = new CloudApiIntake({
+      numbers: options.cloudApi?.numbers ?? [],
+      store,
+      received: this.received,
+      refundDelayMs: options.quota?.refundDelayMs ?? 0,
+      now: this.now,
+      changed: (change) => this.madeChange(change),
+      reportError: (error) => this.reportError(error),
+    });
     this.intake = new Intake({
       store,
       directory,
@@ -268,6 +281,8 @@ export class Workspace {
     this.useWebhook(await this.store.webhook.get(this.options.initialToken ?? newWebhookToken(this.randomBytes), this.now()));
     // Each account's messages left in flight are recovered by the workspace that takes it (see AccountRuntime).
     await this.runtime.start();
+    // Each Cloud API number the settings name is an account, added the first time (its phone comes from its check).
+    for (const number of this.cloudApi.numbers) await this.runtime.addCloudApi(cloudApiAccountId(number.phoneNumberId));
     this.retention.start();
   }
 
@@ -571,6 +586,7 @@ export class Workspace {
     if (this.closed) return;
     this.closed = true;
     await this.retention.close();
+    this.cloudApi.close();
     await this.follower?.close().catch((error: unknown) => this.reportError(error));
     // Readers write where they got to while the store is still open.
     await Promise.all([...this.readers].map((reader) => reader.stop().catch((error: unknown) => this.reportError(error))));

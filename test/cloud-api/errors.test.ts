@@ -14,7 +14,7 @@ describe('Cloud API errors', () => {
   });
 
   it.each([130429, 131056, 80007, 4])('rate limit %i is transient, so the dispatcher backs off', (code) => {
-    expect(graphError(400, graphErrorBody(code, 'Rate limit hit', 'Too many messages'))).toMatchObject({ kind: 'transient', reason: RATE_LIMIT_SENTENCE });
+    expect(graphError(400, graphErrorBody(code, 'Rate limit hit', 'Too many messages'))).toMatchObject({ kind: 'throttled', reason: RATE_LIMIT_SENTENCE });
   });
 
   it('190 and a bare 401 (token expired or invalid) are unavailable: messages wait', () => {
@@ -31,7 +31,7 @@ describe('Cloud API errors', () => {
   it('5xx, 429, network errors and timeouts are transient', () => {
     expect(graphError(503, null).kind).toBe('transient');
     expect(graphError(500, graphErrorBody(2, 'Service temporarily unavailable', '')).kind).toBe('transient');
-    expect(graphError(429, null)).toMatchObject({ kind: 'transient', reason: RATE_LIMIT_SENTENCE });
+    expect(graphError(429, null)).toMatchObject({ kind: 'throttled', reason: RATE_LIMIT_SENTENCE });
     expect(networkError(new TypeError('fetch failed'))).toMatchObject({ kind: 'transient', reason: 'The WhatsApp Cloud API could not be reached; sending tries again later.' });
     const timeout = new Error('timed out');
     timeout.name = 'TimeoutError';

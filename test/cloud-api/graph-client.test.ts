@@ -60,7 +60,7 @@ describe('GraphClient', () => {
     graph.outsideWindow.add('14151231234');
     expect(await failure(client.sendText('14151231234', 'late'))).toMatchObject({ kind: 'permanent', reason: OUTSIDE_WINDOW_SENTENCE });
     graph.nextErrors.push({ status: 400, body: graphErrorBody(130429, 'Rate limit hit', 'Cloud API message throughput has been reached.') });
-    expect((await failure(client.sendText('14151231234', 'x'))).kind).toBe('transient');
+    expect((await failure(client.sendText('14151231234', 'x'))).kind).toBe('throttled');
     graph.nextErrors.push({ status: 503, body: 'down' });
     expect((await failure(client.sendText('14151231234', 'x'))).kind).toBe('transient');
     graph.tokenExpired = true;

@@ -26,6 +26,13 @@ export interface FakeGraphOptions {
   readonly verifiedName?: string;
 }
 
+/** Where the fake posts Meta's status webhooks after each send it accepts: delivered, then read. */
+export interface ReceiptPosting {
+  readonly url: string;
+  /** Before each of the two posts. */
+  readonly delayMs?: number;
+}
+
 /** A Graph API error body as documented (code, type, error_data.details, fbtrace_id). */
 export function graphErrorBody(code: number, message: string, details: string, type = 'OAuthException'): unknown {
   return { error: { message, type, code, error_data: { messaging_product: 'whatsapp', details }, fbtrace_id: 'AbCdEf123' } };
@@ -54,6 +61,15 @@ export class FakeGraphApi {
   readonly nextErrors: GraphErrorAnswer[] = [];
   /** When set, every request answers 190 (token expired), as the Graph API does. */
   tokenExpired = false;
+  /** When set, each accepted send is followed by signed `delivered` and `read` webhooks to this URL. */
+  receipts: ReceiptPosting | undefined;
+  /** The statuses of those posts, in order (200 when our webhook took them). */
+  readonly receiptAnswers: number[] = [];
+  /** Received files the media endpoint serves, by media id. */
+  readonly media = new Map<string, { readonly bytes: Buffer; readonly mimetype: string }>();
+  /** Messages marked read (their wamids). */
+  readonly markedRead: string[] = [];
+  private readonly posting = new Set<Promise<void>>();
   private server: Server | undefined;
   private count = 0;
 
@@ -74,6 +90,7 @@ export class FakeGraphApi {
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.posting);
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
@@ -113,6 +130,22 @@ export class FakeGraphApi {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signed.signature }, body: signed.body });
     await response.arrayBuffer();
     return response.status;
+  }
+
+  /** Resolves once every receipt posted so far has been answered. */
+  async receiptsPosted(): Promise<void> {
+    while (this.posting.size > 0) await Promise.all(this.posting);
+  }
+
+  private postReceipts(wamid: string, to: string, receipts: ReceiptPosting): void {
+    const posting = (async () => {
+      for (const status of ['delivered', 'read'] as const) {
+        await new Promise((resolve) => setTimeout(resolve, receipts.delayMs ?? 50));
+        this.receiptAnswers.push(await this.postTo(receipts.url, this.statusWebhook(wamid, status, to)).catch(() => 0));
+      }
+    })();
+    this.posting.add(posting);
+    void posting.finally(() => this.posting.delete(posting));
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -160,6 +193,32 @@ export class FakeGraphApi {
       answer(200, { id: `media.${++this.count}` });
       return;
     }
+    if (request.method === 'GET' && url.pathname === '/media-download') {
+      const file = this.media.get(url.searchParams.get('id') ?? '');
+      if (!file) {
+        answer(404, graphErrorBody(100, 'Unknown media', 'no such media'));
+        return;
+      }
+      response.writeHead(200, { 'content-type': file.mimetype });
+      response.end(file.bytes);
+      return;
+    }
+    const mediaId = url.pathname.startsWith(`/v${this.version}/`) ? decodeURIComponent(url.pathname.slice(`/v${this.version}/`.length)) : '';
+    if (request.method === 'GET' && this.media.has(mediaId)) {
+      const file = this.media.get(mediaId)!;
+      answer(200, { messaging_product: 'whatsapp', url: `${this.baseUrl}/media-download?id=${encodeURIComponent(mediaId)}`, mime_type: file.mimetype, file_size: file.bytes.length, id: mediaId });
+      return;
+    }
+    if (request.method === 'POST' && url.pathname === `${prefix}/messages` && (body as { status?: unknown } | null)?.status === 'read') {
+      const read = body as { messaging_product?: unknown; message_id?: unknown };
+      if (read.messaging_product !== 'whatsapp' || typeof read.message_id !== 'string') {
+        answer(400, graphErrorBody(100, '(#100) Invalid parameter', 'Param message_id is required'));
+        return;
+      }
+      this.markedRead.push(read.message_id);
+      answer(200, { success: true });
+      return;
+    }
     if (request.method === 'POST' && url.pathname === `${prefix}/messages`) {
       const problem = this.checkMessage(body, contentType);
       if (problem) {
@@ -178,6 +237,7 @@ export class FakeGraphApi {
       const wamid = `wamid.HBgL${to}${String(++this.count).padStart(4, '0')}`;
       this.wamids.push(wamid);
       answer(200, { messaging_product: 'whatsapp', contacts: [{ input: to, wa_id: to }], messages: [{ id: wamid }] });
+      if (this.receipts) this.postReceipts(wamid, to, this.receipts);
       return;
     }
     answer(400, graphErrorBody(100, 'Unsupported request', `Unsupported ${request.method} request to ${url.pathname}`, 'GraphMethodException'));

@@ -13,6 +13,7 @@ import {
 } from 'n8n-workflow';
 import {
   acceptedPayload,
+  CLOUD_API_PATH_SEGMENT,
   errorBodyFor,
   createWebhookServer,
   parseJsonBody,
@@ -31,6 +32,7 @@ import { CONCURRENT_EXECUTIONS, executionEnd } from '../common/executions';
 import { webhookCallFrom, writeAnswer } from './http';
 import { publishedWebhook } from './published-url';
 import { serveLinkPage } from './link-route';
+import { serveCloudApiWebhook } from './cloud-api-route';
 
 /**
  * Serves a workspace's TimelinesAI-compatible webhook at <n8n>/webhook/<webhook id>/whatsapp/<token>.
@@ -112,6 +114,8 @@ export class WhatsAppTrigger implements INodeType {
       return fail(503, (error as Error).message);
     }
     const token = String((this.getParamsData() as { token?: unknown }).token ?? '');
+    // Meta's webhook for the credential's Cloud API number: verified and taken by the core, no execution.
+    if (token === CLOUD_API_PATH_SEGMENT) return serveCloudApiWebhook(this, settings.value);
     const call = { ...(await webhookCallFrom(this.getRequestObject(), token)), via: feedKey(this.getWorkflow().id, this.getNode()) };
     const mode = this.getNodeParameter('mode', 'queue') as TriggerMode;
 

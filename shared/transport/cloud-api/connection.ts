@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { AccountState } from '../../model';
-import { TransportError, type IncomingMessage, type OutgoingMedia, type PhoneLookup, type ProviderMessageId, type SendOptions, type StatusUpdate, type Transport } from '../types';
+import { TransportError, type MessageReference, type OutgoingMedia, type PhoneLookup, type ProviderMessageId, type SendOptions, type StatusUpdate, type Transport } from '../types';
 import { cloudMediaKind, GraphClient } from './graph-client';
-import { answerVerification, verifySignature, type VerificationAnswer } from './signature';
-import { jidOfDigits, webhookEvents } from './webhook-events';
+import { jidOfDigits } from './webhook-events';
 
 /** One business phone number of the WhatsApp Cloud API, as its engine's credentials give it. */
 export interface CloudApiSettings {
@@ -22,19 +21,14 @@ export interface CloudApiConnectionOptions {
   readonly timeoutMs?: number;
   /** How long after a check of the number that got no answer it is tried again. */
   readonly checkRetryMs?: number;
-  readonly now?: () => number;
 }
-
-export type WebhookAcceptance =
-  | { readonly ok: true; readonly statuses: number; readonly messages: number }
-  | { readonly ok: false; readonly reason: string };
 
 export const NO_SETTINGS_SENTENCE = 'No WhatsApp Cloud API credentials are set for this account.';
 const DEFAULT_CHECK_RETRY_MS = 30_000;
 
 /**
- * An account on the WhatsApp Cloud API: sends through the Graph API, hears receipts and messages through
- * the webhook its host verifies and hands to `acceptWebhook`. `connecting` until the number's check
+ * An account on the WhatsApp Cloud API: sends through the Graph API (receipts and messages come through
+ * the webhook, see CloudApiIntake). `connecting` until the number's check
  * answers, then `open`; a refused token pauses it with the sentence (messages wait, they do not fail).
  */
 export class CloudApiConnection implements Transport {
@@ -46,16 +40,14 @@ export class CloudApiConnection implements Transport {
   private readonly events = new EventEmitter();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private readonly now: () => number;
 
   constructor(
     readonly accountId: string,
     phone: string | null,
-    private readonly settings: CloudApiSettings | undefined,
+    settings: CloudApiSettings | undefined,
     private readonly options: CloudApiConnectionOptions = {},
   ) {
     this.phone = phone;
-    this.now = options.now ?? Date.now;
     this.client = settings
       ? new GraphClient({
           phoneNumberId: settings.phoneNumberId,
@@ -98,39 +90,25 @@ export class CloudApiConnection implements Transport {
   }
 
   /**
-   * A webhook POST as the host received it: the raw bytes and the X-Hub-Signature-256 header. Refused
-   * unless signed with the app secret; else its receipts go to onStatus and its messages to onIncoming.
+   * Receipts and received messages come through Meta's webhook, which any process of the workspace may
+   * serve: the workspace takes them there (CloudApiIntake), not through this connection.
    */
-  acceptWebhook(rawBody: Buffer | string, signatureHeader: string | null | undefined): WebhookAcceptance {
-    if (!this.settings) return { ok: false, reason: NO_SETTINGS_SENTENCE };
-    const signature = verifySignature(rawBody, signatureHeader, this.settings.appSecret);
-    if (!signature.ok) return signature;
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : rawBody);
-    } catch {
-      return { ok: false, reason: 'the body is not JSON' };
-    }
-    const { statuses, messages } = webhookEvents(body, this.settings.phoneNumberId, this.now);
-    for (const update of statuses) this.events.emit('status', update);
-    for (const message of messages) this.events.emit('incoming', message);
-    return { ok: true, statuses: statuses.length, messages: messages.length };
+  onStatus(_listener: (update: StatusUpdate) => void): () => void {
+    return () => undefined;
   }
 
-  /** The webhook's GET verification, against this account's verify token. */
-  answerVerification(query: URLSearchParams | Readonly<Record<string, string | undefined>>): VerificationAnswer {
-    if (!this.settings) return { ok: false, reason: NO_SETTINGS_SENTENCE };
-    return answerVerification(query, this.settings.verifyToken);
+  /** Marks received messages read: the Cloud API shows the blue ticks for each. */
+  async markRead(messages: readonly MessageReference[]): Promise<void> {
+    const client = this.ready();
+    for (const message of messages) await this.guard(() => client.markRead(message.id));
   }
 
-  onStatus(listener: (update: StatusUpdate) => void): () => void {
-    this.events.on('status', listener);
-    return () => this.events.off('status', listener);
-  }
-
-  onIncoming(listener: (message: IncomingMessage) => void): () => void {
-    this.events.on('incoming', listener);
-    return () => this.events.off('incoming', listener);
+  /** The media of a received message (its webhook JSON, kept as raw), by its media id. */
+  async downloadMedia(raw: unknown): Promise<Buffer> {
+    const client = this.ready();
+    const mediaId = mediaIdOf(raw);
+    if (!mediaId) throw new TransportError('permanent', 'This received message has no media to download.');
+    return this.guard(() => client.downloadMedia(mediaId));
   }
 
   onStateChange(listener: (state: AccountState) => void): () => void {
@@ -201,6 +179,15 @@ export class CloudApiConnection implements Transport {
     this.detail = detail;
     if (changed) this.events.emit('state', state);
   }
+}
+
+/** A webhook message's media id: `image.id`, `document.id` and so on, under the key its `type` names. */
+function mediaIdOf(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const message = raw as Record<string, unknown>;
+  const part = typeof message['type'] === 'string' ? message[message['type']] : undefined;
+  const id = typeof part === 'object' && part !== null ? (part as Record<string, unknown>)['id'] : undefined;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 function digitsOf(jid: string): string {

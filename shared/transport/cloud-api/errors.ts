@@ -49,13 +49,13 @@ function detailsOf(details: string | undefined, message: string | undefined): st
 export function classifyGraphError(code: number | undefined, details: string | undefined, message: string | undefined, httpStatus?: number): TransportError {
   if (code === 131047) return new TransportError('permanent', OUTSIDE_WINDOW_SENTENCE);
   if (code === 131026) return new TransportError('permanent', UNDELIVERABLE_SENTENCE);
-  if (code !== undefined && RATE_LIMIT_CODES.has(code)) return new TransportError('transient', RATE_LIMIT_SENTENCE);
+  if (code !== undefined && RATE_LIMIT_CODES.has(code)) return new TransportError('throttled', RATE_LIMIT_SENTENCE);
   if ((code !== undefined && TOKEN_CODES.has(code)) || httpStatus === 401) return new TransportError('unavailable', TOKEN_SENTENCE);
   if (code === 100) {
     const what = detailsOf(details, message);
     return new TransportError('permanent', what ? `The WhatsApp Cloud API refused a parameter: ${what}.` : 'The WhatsApp Cloud API refused a parameter of the message.');
   }
-  if (httpStatus === 429) return new TransportError('transient', RATE_LIMIT_SENTENCE);
+  if (httpStatus === 429) return new TransportError('throttled', RATE_LIMIT_SENTENCE);
   if (httpStatus !== undefined && httpStatus >= 500) {
     return new TransportError('transient', `The WhatsApp Cloud API answered ${httpStatus}; sending tries again later.`);
   }

@@ -1,4 +1,5 @@
 import type { MediaKind } from '../../attachments/types';
+import { TransportError } from '../types';
 import { graphError, networkError } from './errors';
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.facebook.com';
@@ -77,6 +78,26 @@ export class GraphClient {
     const answer = (await this.request('POST', this.url('/media'), form)) as { id?: unknown };
     if (typeof answer?.id !== 'string') throw graphError(502, null);
     return answer.id;
+  }
+
+  /** Marks a received message read (its sender sees the blue ticks). */
+  async markRead(messageId: string): Promise<void> {
+    await this.request('POST', this.url('/messages'), JSON.stringify({ messaging_product: 'whatsapp', status: 'read', message_id: messageId }), 'application/json');
+  }
+
+  /** A received file's bytes: the media id gives a short-lived URL, fetched with the same token. */
+  async downloadMedia(mediaId: string): Promise<Buffer> {
+    const info = (await this.request('GET', `${this.baseUrl}/v${this.version}/${encodeURIComponent(mediaId)}`)) as { url?: unknown };
+    if (typeof info?.url !== 'string') throw graphError(502, null);
+    let response: Response;
+    try {
+      response = await this.fetch(info.url, { headers: { authorization: `Bearer ${this.options.accessToken}` }, signal: AbortSignal.timeout(this.timeoutMs) });
+      if (!response.ok) throw graphError(response.status, null);
+      return Buffer.from(await response.arrayBuffer());
+    } catch (error) {
+      if (error instanceof TransportError) throw error;
+      throw networkError(error);
+    }
   }
 
   /** The number's display number and verified name: answers when the token and number are good. */
