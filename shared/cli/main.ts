@@ -7,7 +7,8 @@ import { linkCommand } from './link';
 import { serve } from './serve';
 import { storeChoiceFromArgument } from './store-argument';
 import { metricsTokenSetting } from '../hosting/settings';
-import { cloudApiSetting } from '../hosting/cloud-api-settings';
+import { CLOUD_API_FIELD_LABELS, cloudApiSetting } from '../hosting/cloud-api-settings';
+import { blank } from '../hosting/setting-fields';
 
 /** The scrape token of `serve`'s /metrics and /healthz, when --metrics-token is not given. */
 const METRICS_TOKEN_ENV = 'WAHOOK_METRICS_TOKEN';
@@ -40,10 +41,11 @@ function cloudApiFromArguments(phoneNumberId: string | undefined, env: NodeJS.Pr
   if (phoneNumberId === undefined) return cloudApiSetting({});
   const parsed = cloudApiSetting({ cloudApiPhoneNumberId: phoneNumberId, ...Object.fromEntries(Object.entries(CLOUD_API_ENV).map(([field, name]) => [field, env[name]])) });
   if (parsed.ok) return parsed;
-  const names: Record<string, string> = { cloudApiPhoneNumberId: '--cloud-api-phone-number-id', ...CLOUD_API_ENV };
-  const message = parsed.rejection.message
-    .replace(/Setting "(\w+)"/, (_, field: string) => names[field] ?? field)
-    .replace(', or clear all four Cloud API fields', ' in that environment variable, or leave out --cloud-api-phone-number-id');
+  const field = parsed.rejection.field as keyof typeof CLOUD_API_ENV | 'cloudApiPhoneNumberId';
+  const missing = field !== 'cloudApiPhoneNumberId' && blank(env[CLOUD_API_ENV[field]]);
+  const message = missing
+    ? `${CLOUD_API_ENV[field as keyof typeof CLOUD_API_ENV]} is needed for the WhatsApp Cloud API number: set it to ${CLOUD_API_FIELD_LABELS[field]}, or leave out --cloud-api-phone-number-id.`
+    : parsed.rejection.message.replace(/^Setting "(\w+)"/, (_, name: string) => (name === 'cloudApiPhoneNumberId' ? '--cloud-api-phone-number-id' : CLOUD_API_ENV[name as keyof typeof CLOUD_API_ENV] ?? name));
   return { ok: false, rejection: { ...parsed.rejection, message } };
 }
 

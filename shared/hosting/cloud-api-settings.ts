@@ -5,7 +5,8 @@ import { optionalText, type RawSettings } from './setting-fields';
 /** The four values a Cloud API number needs, by setting name, in the order they are checked. */
 export const CLOUD_API_FIELDS = ['cloudApiPhoneNumberId', 'cloudApiAccessToken', 'cloudApiAppSecret', 'cloudApiVerifyToken'] as const;
 
-const LABELS: Record<(typeof CLOUD_API_FIELDS)[number], string> = {
+/** What each field holds, as the sentences name it. */
+export const CLOUD_API_FIELD_LABELS: Record<(typeof CLOUD_API_FIELDS)[number], string> = {
   cloudApiPhoneNumberId: 'the phone number ID (WhatsApp > API Setup in the Meta app)',
   cloudApiAccessToken: 'the access token (a System User token of the business)',
   cloudApiAppSecret: 'the app secret (App settings > Basic), which checks the webhook signatures',
@@ -22,7 +23,7 @@ export function cloudApiSetting(raw: RawSettings): Result<CloudApiSettings | und
   if (values.every((value) => value === undefined)) return ok(undefined);
   for (const [index, field] of CLOUD_API_FIELDS.entries()) {
     if (values[index] === undefined) {
-      return fail(reject(400, `Setting "${field}" is needed for the WhatsApp Cloud API number: set ${LABELS[field]}, or clear all four Cloud API fields.`, field));
+      return fail(reject(400, `Setting "${field}" is needed for the WhatsApp Cloud API number: set ${CLOUD_API_FIELD_LABELS[field]}, or clear all four Cloud API fields.`, field));
     }
   }
   const [phoneNumberId, accessToken, appSecret, verifyToken] = values as [string, string, string, string];

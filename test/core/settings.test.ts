@@ -236,3 +236,42 @@ describe('the per-minute cap and the warm-up', () => {
     expect(parseWorkspaceSettings(raw, '/x')).toEqual({ ok: false, rejection: { status: 400, field, message } });
   });
 });
+
+describe('the Cloud API number', () => {
+  const full = { cloudApiPhoneNumberId: ' 106540352242922 ', cloudApiAccessToken: 'EAAtoken', cloudApiAppSecret: 'secret', cloudApiVerifyToken: 'my verify token' };
+  const parse = (raw: Record<string, unknown>) => parseWorkspaceSettings(raw, '/data/whatsapp/default.sqlite');
+
+  it('is off while all four fields are blank, and read trimmed when all are set', () => {
+    const off = parse({ cloudApiPhoneNumberId: '', cloudApiAccessToken: ' ' });
+    expect(off.ok && off.value.cloudApi).toBeUndefined();
+    const on = parse(full);
+    expect(on.ok && on.value.cloudApi).toEqual({ phoneNumberId: '106540352242922', accessToken: 'EAAtoken', appSecret: 'secret', verifyToken: 'my verify token' });
+  });
+
+  it.each([
+    [{ ...full, cloudApiPhoneNumberId: '' }, 'cloudApiPhoneNumberId', 'Setting "cloudApiPhoneNumberId" is needed for the WhatsApp Cloud API number: set the phone number ID (WhatsApp > API Setup in the Meta app), or clear all four Cloud API fields.'],
+    [{ ...full, cloudApiAccessToken: undefined }, 'cloudApiAccessToken', 'Setting "cloudApiAccessToken" is needed for the WhatsApp Cloud API number: set the access token (a System User token of the business), or clear all four Cloud API fields.'],
+    [{ ...full, cloudApiAppSecret: ' ' }, 'cloudApiAppSecret', 'Setting "cloudApiAppSecret" is needed for the WhatsApp Cloud API number: set the app secret (App settings > Basic), which checks the webhook signatures, or clear all four Cloud API fields.'],
+    [{ ...full, cloudApiVerifyToken: '' }, 'cloudApiVerifyToken', 'Setting "cloudApiVerifyToken" is needed for the WhatsApp Cloud API number: set the verify token, the text you choose and enter with the callback URL in the Meta app, or clear all four Cloud API fields.'],
+    [{ ...full, cloudApiPhoneNumberId: '+1 555 010 0000' }, 'cloudApiPhoneNumberId', 'Setting "cloudApiPhoneNumberId" must be the number\'s ID in digits, as Meta\'s API Setup page shows it (not the phone number itself); got "+1 555 010 0000".'],
+    [{ ...full, cloudApiAccessToken: 'EAA token' }, 'cloudApiAccessToken', 'Setting "cloudApiAccessToken" must be the token without spaces or line breaks.'],
+  ])('names the field at fault: %j', (raw, field, message) => {
+    expect(parse(raw)).toEqual({ ok: false, rejection: { status: 400, field, message } });
+  });
+
+  it('gives the workspace the number, with the test hook\'s Graph API URL only when it is set', async () => {
+    const dir = tempDir();
+    const parsed = parseWorkspaceSettings(full, join(dir.path, 'cloud.sqlite'));
+    if (!parsed.ok) throw new Error(parsed.rejection.message);
+    const plain = workspaceOptionsFor(parsed.value, {});
+    const hooked = workspaceOptionsFor(parsed.value, { WAHOOK_GRAPH_API_URL: ' http://127.0.0.1:9 ' });
+    expect(plain.cloudApi).toEqual({ numbers: [parsed.value.cloudApi] });
+    expect(hooked.cloudApi).toEqual({ numbers: [{ ...parsed.value.cloudApi, graphBaseUrl: 'http://127.0.0.1:9' }] });
+    const none = parseWorkspaceSettings({}, join(dir.path, 'none.sqlite'));
+    if (!none.ok) throw new Error(none.rejection.message);
+    const without = workspaceOptionsFor(none.value, { WAHOOK_GRAPH_API_URL: 'http://127.0.0.1:9' });
+    expect(without.cloudApi).toBeUndefined();
+    await Promise.all([plain.store.close(), hooked.store.close(), without.store.close()]);
+    dir.cleanup();
+  });
+});

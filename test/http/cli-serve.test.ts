@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { storeChoiceFromArgument } from '../../shared/cli/store-argument';
+import { FakeGraphApi } from '../support/fake-graph-api';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { tempDir } from '../support/temp';
 
@@ -120,4 +121,65 @@ describe('wahook serve --store postgres://…', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
   });
+});
+
+describe('wahook serve --cloud-api-phone-number-id', () => {
+  const ENV = { WAHOOK_CLOUD_API_ACCESS_TOKEN: 'EAAtest-token', WAHOOK_CLOUD_API_APP_SECRET: 'app-secret-for-tests', WAHOOK_CLOUD_API_VERIFY_TOKEN: 'cli-verify' };
+
+  it('refuses a missing secret naming its environment variable, before opening any store', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--store', '/nonexistent/dir/never.sqlite', '--cloud-api-phone-number-id', '106540352242922'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...ENV, WAHOOK_CLOUD_API_APP_SECRET: '' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect([code, stderr.split('\n')[0]]).toEqual([
+      2,
+      'WAHOOK_CLOUD_API_APP_SECRET is needed for the WhatsApp Cloud API number: set it to the app secret (App settings > Basic), which checks the webhook signatures, or leave out --cloud-api-phone-number-id.',
+    ]);
+  });
+
+  it('serves Meta\'s webhook beside the contract\'s: verified, a send reaches the Graph API, its signed receipts make it read', async () => {
+    const graph = await new FakeGraphApi().start();
+    const dir = tempDir();
+    const child = spawn(process.execPath, [CLI, 'serve', '--store', join(dir.path, 'cloud.sqlite'), '--port', '0', '--cloud-api-phone-number-id', graph.phoneNumberId], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...ENV, WAHOOK_GRAPH_API_URL: graph.baseUrl },
+    });
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      const nextMatching = async (pattern: RegExp): Promise<RegExpExecArray> => {
+        for (let line = await lines.next(); !line.done; line = await lines.next()) {
+          const found = pattern.exec(line.value);
+          if (found) return found;
+        }
+        throw new Error(`no line matched ${pattern}`);
+      };
+      const webhookUrl = (await nextMatching(/^Webhook URL: (\S+)$/))[1]!;
+      const cloudUrl = (await nextMatching(/^Cloud API webhook \(.*\): (\S+)$/))[1]!;
+      expect(cloudUrl).toBe(new URL('/whatsapp/cloud-api', webhookUrl).href);
+      const verified = await fetch(`${cloudUrl}?hub.mode=subscribe&hub.verify_token=cli-verify&hub.challenge=8675309`);
+      expect([verified.status, await verified.text()]).toEqual([200, '8675309']);
+      graph.receipts = { url: cloudUrl, delayMs: 20 };
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'from the cloud CLI' }),
+      });
+      expect(response.status).toBe(200);
+      const id = ((await response.json()) as { data: { message_id: string } }).data.message_id.replace(/^wa_backend:/, '');
+      await nextMatching(new RegExp(`^message ${id}: read$`));
+      await graph.receiptsPosted();
+      expect(graph.receiptAnswers).toEqual([200, 200]);
+      expect(graph.sends).toEqual([{ messaging_product: 'whatsapp', recipient_type: 'individual', to: '14151231234', type: 'text', text: { body: 'from the cloud CLI' } }]);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await graph.close();
+      dir.cleanup();
+    }
+  }, 30_000);
 });
