@@ -159,6 +159,16 @@ export class AccountRuntime {
     return this.addConfigured((now) => ({ id: accountId, kind: 'cloud-api', phone: null, name: null, createdAt: now, connectedAt: null, active: true }));
   }
 
+  /**
+   * Cloud API accounts whose number the settings no longer name: kept with their history, but no longer
+   * chosen by default (their messages would wait for credentials that are gone). Named again, they are active again.
+   */
+  async retireCloudApi(configured: ReadonlySet<string>): Promise<void> {
+    for (const account of this.accountList) {
+      if (account.kind === 'cloud-api' && account.active && !configured.has(account.id)) await this.updateAccount({ ...account, active: false });
+    }
+  }
+
   /** An account that settings create rather than a link: kept if it exists, else added and connected. */
   private addConfigured(make: (now: number) => Account): Promise<Account> {
     const made = make(this.now());
@@ -173,9 +183,9 @@ export class AccountRuntime {
 
   private async putConfigured(made: Account): Promise<Account> {
     const existing = this.accountList.find((account) => account.id === made.id);
-    if (existing && this.dispatchers.has(existing.id)) return existing;
+    if (existing && this.dispatchers.has(existing.id) && (made.kind !== 'cloud-api' || existing.active)) return existing;
     // A Cloud API account keeps what its checks learned (phone, name, creation); a dry run is written as configured.
-    const account = existing && made.kind === 'cloud-api' ? existing : made;
+    const account = existing && made.kind === 'cloud-api' ? (existing.active ? existing : { ...existing, active: true }) : made;
     if (account !== existing) {
       await this.deps.store.accounts.put(account);
       this.accountList = await this.deps.store.accounts.list();

@@ -282,7 +282,9 @@ export class Workspace {
     // Each account's messages left in flight are recovered by the workspace that takes it (see AccountRuntime).
     await this.runtime.start();
     // Each Cloud API number the settings name is an account, added the first time (its phone comes from its check).
-    for (const number of this.cloudApi.numbers) await this.runtime.addCloudApi(cloudApiAccountId(number.phoneNumberId));
+    const configured = new Set(this.cloudApi.numbers.map((number) => cloudApiAccountId(number.phoneNumberId)));
+    await this.runtime.retireCloudApi(configured);
+    for (const id of configured) await this.runtime.addCloudApi(id);
     this.retention.start();
   }
 

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MessageChange } from '../../shared/model';
 import { SqliteStore } from '../../shared/store/sqlite';
@@ -92,6 +94,48 @@ describe('A workspace with a Cloud API number', () => {
     expect((await workspace.message(id))?.status).toBe('read');
     expect(statusesOf(id)).toEqual(['queued', 'sending', 'sent', 'delivered', 'read']);
     expect((await workspace.quota()).used).toBe(1);
+  });
+
+  it('sends a file the webhook names by URL: downloaded under the same guard, uploaded to the media endpoint, sent by its media id', async () => {
+    await workspace.close();
+    workspace = await open(join(dir.path, 'cloud.sqlite'), { download: { allowPrivateAddresses: true } });
+    workspace.onMessageChange((change) => changes.push(change));
+    await until(() => workspace.connection(accountId)?.state === 'open');
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(2048, 7)]);
+    const files = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf));
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/invoice.pdf`;
+      const id = await send({ action: 'send', phone: '+14151231234', text: 'your invoice', file_url: url, file_name: 'invoice.pdf' });
+      const parts = await workspace.store.outbox.byRequest(id);
+      expect(parts).toHaveLength(2);
+      await until(async () => (await Promise.all(parts.map((part) => workspace.message(part.id)))).every((message) => message?.status === 'sent'));
+      const upload = graph.requests.find((request) => request.path.endsWith('/media'));
+      expect(upload?.body).toMatchObject({ messaging_product: 'whatsapp', type: 'application/pdf', file: { name: 'invoice.pdf', type: 'application/pdf', size: pdf.length } });
+      expect((upload!.body as { file: { bytes: Buffer } }).file.bytes.equals(pdf)).toBe(true);
+      expect(graph.sends).toEqual([
+        { messaging_product: 'whatsapp', recipient_type: 'individual', to: '14151231234', type: 'text', text: { body: 'your invoice' } },
+        { messaging_product: 'whatsapp', recipient_type: 'individual', to: '14151231234', type: 'document', document: { id: expect.stringMatching(/^media\./), filename: 'invoice.pdf' } },
+      ]);
+      // Both parts keep their wamid, so each part's receipts find it.
+      for (const [index, part] of parts.entries()) expect(await workspace.store.outbox.idForProviderId(graph.wamids[index]!)).toBe(part.id);
+    } finally {
+      files.closeAllConnections();
+      await new Promise<void>((resolve) => files.close(() => resolve()));
+    }
+  });
+
+  it('a number the settings no longer name stays with its history but is never the default; named again, it is back', async () => {
+    const path = join(dir.path, 'cloud.sqlite');
+    await workspace.close();
+    workspace = await open(path, { cloudApi: { numbers: [] } });
+    expect(workspace.accounts()).toEqual([expect.objectContaining({ id: accountId, active: false })]);
+    const refused = await handleWebhookCall(workspace, { method: 'POST', contentType: 'application/json', body: JSON.stringify({ action: 'send', phone: '+14151231234', text: 'x' }), token: workspace.webhookState().token, remoteAddress: null });
+    expect(refused.status).toBe(422);
+    await workspace.close();
+    workspace = await open(path);
+    expect(workspace.accounts()).toEqual([expect.objectContaining({ id: accountId, active: true, phone: '15550100000' })]);
+    await until(() => workspace.connection(accountId)?.state === 'open');
   });
 
   it('a replayed receipt, or one that comes late out of order, changes nothing', async () => {
