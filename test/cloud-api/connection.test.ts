@@ -1,17 +1,8 @@
 import type { AccountState } from '../../shared/model';
-import { CloudApiConnection, NO_SETTINGS_SENTENCE, type CloudApiSettings } from '../../shared/transport/cloud-api/connection';
+import { CloudApiConnection, NO_SETTINGS_SENTENCE } from '../../shared/transport/cloud-api/connection';
 import { TOKEN_SENTENCE } from '../../shared/transport/cloud-api/errors';
 import { FakeGraphApi } from '../support/fake-graph-api';
 import { until } from '../support/fake-transport';
-
-const settingsOf = (graph: FakeGraphApi): CloudApiSettings => ({
-  phoneNumberId: graph.phoneNumberId,
-  accessToken: graph.accessToken,
-  appSecret: graph.appSecret,
-  verifyToken: 'verify-me',
-  graphBaseUrl: graph.baseUrl,
-  graphVersion: graph.version,
-});
 
 describe('CloudApiConnection', () => {
   let graph: FakeGraphApi;
@@ -21,7 +12,7 @@ describe('CloudApiConnection', () => {
   afterEach(() => graph.close());
 
   it('is connecting until the number answers, then open with its phone and name', async () => {
-    const connection = new CloudApiConnection('c1', null, settingsOf(graph));
+    const connection = new CloudApiConnection('c1', null, graph.settings());
     const states: AccountState[] = [];
     connection.onStateChange((state) => states.push(state));
     expect(connection.state).toBe('connecting');
@@ -36,7 +27,7 @@ describe('CloudApiConnection', () => {
   });
 
   it('sends and answers wamids; a reply quotes the received message', async () => {
-    const connection = new CloudApiConnection('c1', null, settingsOf(graph));
+    const connection = new CloudApiConnection('c1', null, graph.settings());
     await connection.start();
     expect(await connection.sendText('14151231234@s.whatsapp.net', 'hi', 'ours1')).toMatch(/^wamid\./);
     const quoted = { id: 'wamid.theirs', chatJid: '14151231234@s.whatsapp.net', senderJid: null, fromMe: false, raw: {} };
@@ -48,7 +39,7 @@ describe('CloudApiConnection', () => {
 
   it('an expired token pauses it with the sentence; a new check reopens it', async () => {
     graph.tokenExpired = true;
-    const connection = new CloudApiConnection('c1', null, settingsOf(graph));
+    const connection = new CloudApiConnection('c1', null, graph.settings());
     await connection.start();
     expect(connection.state).toBe('paused');
     expect(connection.connectionInfo()).toEqual({ detail: TOKEN_SENTENCE, pausedUntil: null, pauseReason: TOKEN_SENTENCE });
@@ -70,7 +61,7 @@ describe('CloudApiConnection', () => {
   });
 
   it('marks received messages read and downloads their media by id', async () => {
-    const connection = new CloudApiConnection('c1', null, settingsOf(graph));
+    const connection = new CloudApiConnection('c1', null, graph.settings());
     await connection.start();
     await connection.markRead([{ id: 'wamid.in1', chatJid: '14151231234@s.whatsapp.net', senderJid: null, fromMe: false, raw: {} }]);
     expect(graph.markedRead).toEqual(['wamid.in1']);

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MessageChange } from '../../shared/model';
 import { SqliteStore } from '../../shared/store/sqlite';
-import type { CloudApiSettings } from '../../shared/transport/cloud-api/connection';
 import { cloudApiAccountId, CLOUD_API_GAP } from '../../shared/transport/cloud-api/driver';
 import { OUTSIDE_WINDOW_SENTENCE, RATE_LIMIT_SENTENCE, UNDELIVERABLE_SENTENCE } from '../../shared/transport/cloud-api/errors';
 import { signBody } from '../../shared/transport/cloud-api/signature';
@@ -13,15 +12,6 @@ import { Workspace } from '../../shared/workspace/workspace';
 import { FakeGraphApi, graphErrorBody } from '../support/fake-graph-api';
 import { until } from '../support/fake-transport';
 import { tempDir } from '../support/temp';
-
-const numberOf = (graph: FakeGraphApi): CloudApiSettings => ({
-  phoneNumberId: graph.phoneNumberId,
-  accessToken: graph.accessToken,
-  appSecret: graph.appSecret,
-  verifyToken: 'verify-me',
-  graphBaseUrl: graph.baseUrl,
-  graphVersion: graph.version,
-});
 
 describe('A workspace with a Cloud API number', () => {
   let graph: FakeGraphApi;
@@ -39,7 +29,7 @@ describe('A workspace with a Cloud API number', () => {
       pacing: { gap: { minMs: 60_000, maxMs: 60_000 } },
       retry: { maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 },
       onError: (error) => errors.push(error),
-      cloudApi: { numbers: [numberOf(graph)] },
+      cloudApi: { numbers: [graph.settings()] },
       ...extra,
     });
 

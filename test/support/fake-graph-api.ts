@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CloudApiSettings } from '../../shared/transport/cloud-api/connection';
 import { signBody } from '../../shared/transport/cloud-api/signature';
 
 export interface RecordedGraphRequest {
@@ -94,6 +95,11 @@ export class FakeGraphApi {
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+
+  /** A Cloud API number's settings pointing at this fake, as an engine's credentials would give them. */
+  settings(verifyToken = 'verify-me'): CloudApiSettings {
+    return { phoneNumberId: this.phoneNumberId, accessToken: this.accessToken, appSecret: this.appSecret, verifyToken, graphBaseUrl: this.baseUrl, graphVersion: this.version };
   }
 
   /** The sends recorded (POSTs to /messages), their JSON bodies. */
