@@ -72,7 +72,7 @@ export { WorkspaceMetrics, METRIC_ACCOUNT_STATES, SEND_GAP_BUCKETS } from './met
 export { parseStoreChoice, sharedAcrossProcesses, storeKeyOf, DEFAULT_PG_PORT, type StoreChoice, type PostgresSsl } from './hosting/store-choice';
 export { checkStore, describeStoreReport, type StoreReport, type AccountOwnership } from './hosting/store-check';
 export { storePathFor } from './hosting/storage-paths';
-export { ensureDryRunAccounts } from './hosting/dry-run-seeding';
+export { ensureDryRunAccounts, ensureConfiguredAccounts } from './hosting/dry-run-seeding';
 export { feedFollowing, type FeedFollowing } from './hosting/feed-following';
 export { LingeringLeases } from './hosting/lingering-leases';
 export { sendFromFlow, type FlowSend, type FlowAttachment } from './hosting/send-from-flow';

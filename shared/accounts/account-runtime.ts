@@ -196,6 +196,14 @@ export class AccountRuntime {
     return account;
   }
 
+  /** Opens the account's connection again, where it is open here (its settings changed). */
+  async reopen(id: string): Promise<void> {
+    if (!this.transports.has(id)) return;
+    await this.disconnect(id);
+    const account = this.accountList.find((candidate) => candidate.id === id);
+    if (account && this.deps.connectAccounts && !this.closed) await this.connect(account);
+  }
+
   /** Removes the account; its queued messages fail with `reason` and are refunded (nothing is left to send them). */
   async remove(id: string, reason = 'The account was removed before this message was sent'): Promise<void> {
     await this.disconnect(id);

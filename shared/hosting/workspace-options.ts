@@ -1,5 +1,6 @@
 import type { WorkspaceOptions } from '../workspace/workspace';
 import type { WorkspaceSettings } from './settings';
+import type { CloudApiSettings } from '../transport/cloud-api/connection';
 import { openStoreFor } from './store-factory';
 
 /**
@@ -23,10 +24,16 @@ export const OWN_ACCOUNTS_ENV = 'WAHOOK_OWN_ACCOUNTS';
  */
 export const GRAPH_API_URL_ENV = 'WAHOOK_GRAPH_API_URL';
 
+/** The settings' Cloud API number as its connection uses it (the test hook's Graph API URL applied). */
+export function cloudApiNumbersFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): CloudApiSettings[] {
+  if (!settings.cloudApi) return [];
+  const graphApiUrl = env[GRAPH_API_URL_ENV]?.trim();
+  return [{ ...settings.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }];
+}
+
 /** The core's options for these settings, on the store they name (the SQLite file or a PostgreSQL schema). */
 export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): WorkspaceOptions {
   const waWebSocketUrl = env[WA_WEBSOCKET_URL_ENV]?.trim();
-  const graphApiUrl = env[GRAPH_API_URL_ENV]?.trim();
   return {
     store: openStoreFor(settings),
     quota: {
@@ -47,7 +54,7 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
     retention: { keepMs: settings.retentionDays * 24 * 3_600_000 },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
     ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
-    ...(settings.cloudApi ? { cloudApi: { numbers: [{ ...settings.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }] } } : {}),
+    ...(settings.cloudApi ? { cloudApi: { numbers: cloudApiNumbersFor(settings, env) } } : {}),
     ...(env[OWN_ACCOUNTS_ENV]?.trim().toLowerCase() === 'false' ? { connectAccounts: false } : {}),
   };
 }

@@ -25,8 +25,10 @@ export interface CloudApiIntakeDeps {
  */
 export class CloudApiIntake {
   private readonly late: LateReceipts;
+  private current: readonly CloudApiSettings[];
 
   constructor(private readonly deps: CloudApiIntakeDeps) {
+    this.current = deps.numbers;
     this.late = new LateReceipts(
       (update) =>
         applyReceipt(
@@ -45,7 +47,15 @@ export class CloudApiIntake {
 
   /** The numbers the engine's credentials name; a webhook call is verified against their secrets. */
   get numbers(): readonly CloudApiSettings[] {
-    return this.deps.numbers;
+    return this.current;
+  }
+
+  /** A number as the settings name it now: new (`added`), with other values (`changed`), or `same`. */
+  use(number: CloudApiSettings): 'added' | 'changed' | 'same' {
+    const index = this.current.findIndex((known) => known.phoneNumberId === number.phoneNumberId);
+    if (index >= 0 && JSON.stringify(this.current[index]) === JSON.stringify(number)) return 'same';
+    this.current = index >= 0 ? this.current.map((known, at) => (at === index ? number : known)) : [...this.current, number];
+    return index >= 0 ? 'changed' : 'added';
   }
 
   /**

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { type AccountConnection, AccountRuntime, type LinkOptions } from '../accounts/account-runtime';
 import { baileysDriver, type BaileysAccountsOptions } from '../transport/baileys/driver';
 import { cloudApiDriver, type CloudApiAccountsOptions } from '../transport/cloud-api/driver';
+import type { CloudApiConnectionOptions, CloudApiSettings } from '../transport/cloud-api/connection';
 import { dryRunDriver } from '../transport/dry-run';
 import { driverRegistry } from '../transport/driver';
 import type { AttachedFileInput } from '../attachments';
@@ -154,7 +155,7 @@ export class Workspace {
       },
       downloadPolicy: this.downloadPolicy,
       // The account kinds this workspace can open; a new transport adds its driver here.
-      drivers: driverRegistry([dryRunDriver, baileysDriver(options.baileys), cloudApiDriver(options.cloudApi)]),
+      drivers: driverRegistry([dryRunDriver, baileysDriver(options.baileys), cloudApiDriver(() => this.cloudApi.numbers, connectionOptionsOf(options.cloudApi))]),
       openTransport: options.openTransport,
       loggedOutTtlMs: options.baileys?.loggedOutTtlMs,
       clock: options.baileys?.clock,
@@ -286,6 +287,19 @@ export class Workspace {
     await this.runtime.retireCloudApi(configured);
     for (const id of configured) await this.runtime.addCloudApi(id);
     this.retention.start();
+  }
+
+  /**
+   * The Cloud API number as the engine's settings name it now (n8n reads its credential on every call): a
+   * new number becomes an account, new secrets reopen its connection with them. A number left out is not
+   * retired here (another credential on the same store may not name it); it is when the workspace opens.
+   */
+  async useCloudApiNumber(number: CloudApiSettings): Promise<void> {
+    const change = this.cloudApi.use(number);
+    if (change === 'same') return;
+    const id = cloudApiAccountId(number.phoneNumberId);
+    if (change === 'changed') await this.runtime.reopen(id);
+    await this.runtime.addCloudApi(id);
   }
 
   // ---- webhook --------------------------------------------------------------------------------------
@@ -613,6 +627,12 @@ export class Workspace {
     if (outcome === null || this.closed) return;
     await this.store.attempts.setOutcome(change.requestId, outcome, change.at).catch((error: unknown) => this.reportError(error));
   }
+}
+
+/** The connection options of Cloud API accounts: everything but the numbers, which the workspace keeps current. */
+function connectionOptionsOf(options: CloudApiAccountsOptions | undefined): CloudApiConnectionOptions {
+  const { numbers: _numbers, ...connection } = options ?? {};
+  return connection;
 }
 
 /** The engine's onError, or a process warning without one (before a workspace exists too). */

@@ -128,6 +128,22 @@ describe('A workspace with a Cloud API number', () => {
     await until(() => workspace.connection(accountId)?.state === 'open');
   });
 
+  it('a new access token reaches the open workspace: the paused account reopens with it and sends what waited', async () => {
+    graph.tokenExpired = true;
+    const id = await send({ action: 'send', phone: '+14151231234', text: 'waits for a token' });
+    await until(() => workspace.connection(accountId)?.state === 'paused');
+    expect((await workspace.message(id))?.status).toBe('queued');
+    graph.tokenExpired = false;
+    // Same values: nothing reopens (n8n names the number on every call).
+    await workspace.useCloudApiNumber(graph.settings());
+    expect(workspace.connection(accountId)?.state).toBe('paused');
+    // The credential now holds a new token (the fake takes it as its own).
+    graph.accessToken = 'EAAnew-token';
+    await workspace.useCloudApiNumber({ ...graph.settings(), accessToken: 'EAAnew-token' });
+    await until(async () => (await workspace.message(id))?.status === 'sent');
+    expect(graph.requests.at(-1)?.authorization).toBe('Bearer EAAnew-token');
+  });
+
   it('a replayed receipt, or one that comes late out of order, changes nothing', async () => {
     const id = await send({ action: 'send', phone: '+14151231234', text: 'once' });
     await until(async () => (await workspace.message(id))?.status === 'sent');

@@ -48,7 +48,8 @@ const MESSAGE_TYPES = new Set(['text', 'image', 'video', 'audio', 'document']);
  */
 export class FakeGraphApi {
   readonly phoneNumberId: string;
-  readonly accessToken: string;
+  /** The token it takes; a test may change it (a new token issued). */
+  accessToken: string;
   readonly appSecret: string;
   readonly version: string;
   readonly requests: RecordedGraphRequest[] = [];

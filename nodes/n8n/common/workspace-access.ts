@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ICredentialDataDecryptedObject } from 'n8n-workflow';
 import {
-  ensureDryRunAccounts,
+  ensureConfiguredAccounts,
   LingeringLeases,
   parseWorkspaceSettings,
   sharedAcrossProcesses,
@@ -73,9 +73,9 @@ export function refuseQueueMode(settings: WorkspaceSettings, env: NodeJS.Process
   if (inQueueMode(env) && !sharedAcrossProcesses(settings.store)) throw new Error(QUEUE_MODE_REFUSAL);
 }
 
-/** The open workspace for these settings, with its dry-run accounts in place. */
+/** The open workspace for these settings, with its dry-run accounts and Cloud API number as the credential names them now. */
 async function ready(workspace: Workspace, settings: WorkspaceSettings): Promise<Workspace> {
-  await ensureDryRunAccounts(workspace, settings.dryRunPhones);
+  await ensureConfiguredAccounts(workspace, settings);
   return workspace;
 }
 

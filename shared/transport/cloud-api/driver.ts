@@ -21,14 +21,16 @@ export function cloudApiAccountId(phoneNumberId: string): string {
   return `cloud-api-${phoneNumberId}`;
 }
 
-/** Accounts of kind `cloud-api`: a business number on Meta's WhatsApp Cloud API; nothing to link. */
-export function cloudApiDriver(options: CloudApiAccountsOptions = {}): TransportDriver {
-  const { numbers = [], ...connectionOptions } = options;
+/**
+ * Accounts of kind `cloud-api`: a business number on Meta's WhatsApp Cloud API; nothing to link. `numbers`
+ * gives the numbers as the settings name them now (a new token takes effect at the next open).
+ */
+export function cloudApiDriver(numbers: () => readonly CloudApiSettings[], connectionOptions: CloudApiConnectionOptions = {}): TransportDriver {
   return {
     kind: 'cloud-api',
     pacing: { gap: CLOUD_API_GAP },
     open: (account) => {
-      const settings = numbers.find((number) => cloudApiAccountId(number.phoneNumberId) === account.id);
+      const settings = numbers().find((number) => cloudApiAccountId(number.phoneNumberId) === account.id);
       return new CloudApiConnection(account.id, account.phone, settings, connectionOptions);
     },
   };
