@@ -267,6 +267,19 @@ describe('A workspace with a Cloud API number', () => {
     expect(items).toHaveLength(1);
   });
 
+  it('a received image keeps its media facts, and its bytes come from the Graph API by media id', async () => {
+    graph.media.set('media.in.9', { bytes: Buffer.from('\xff\xd8\xffJPEG', 'latin1'), mimetype: 'image/jpeg' });
+    const image = graph.signed({
+      object: 'whatsapp_business_account',
+      entry: [{ id: 'W', changes: [{ field: 'messages', value: { metadata: { phone_number_id: graph.phoneNumberId }, messages: [{ from: '14151231234', id: 'wamid.img', timestamp: '1700000001', type: 'image', image: { id: 'media.in.9', mime_type: 'image/jpeg', caption: 'look', file_size: 7 } }] } }] }],
+    });
+    expect((await post(image)).status).toBe(200);
+    const stored = await workspace.store.inbound.find('wamid.img', accountId);
+    expect(stored).toBeDefined();
+    const media = await workspace.received.media(stored!, 1_000_000);
+    expect(media).toEqual({ ok: true, data: Buffer.from('\xff\xd8\xffJPEG', 'latin1'), mimetype: 'image/jpeg', fileName: 'wamid.img' });
+  });
+
   it('answers the verification GET with the challenge for its verify token, and 403 naming why otherwise', async () => {
     const get = (query: string) => serveCloudApiCall([workspace], { method: 'GET', query, body: undefined, signature: undefined });
     expect(await get('hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444')).toEqual({
