@@ -29,6 +29,7 @@ export interface MetricsSources {
 export class WorkspaceMetrics {
   readonly registry = new Registry();
   private readonly webhookCalls: Counter<'status'>;
+  private readonly cloudApiWebhookCalls: Counter<'status'>;
   private readonly accepted: Counter<'account'>;
   private readonly sent: Counter<'account'>;
   private readonly delivered: Counter<'account'>;
@@ -50,6 +51,11 @@ export class WorkspaceMetrics {
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Gauge<L>({ name, help, labelNames, registers });
     this.webhookCalls = counter('wahook_webhook_calls_total', 'Webhook calls this process answered, by HTTP status.', ['status']);
+    this.cloudApiWebhookCalls = counter(
+      'wahook_cloud_api_webhook_calls_total',
+      "Calls at the WhatsApp Cloud API webhook (Meta's verification and events) this process answered, by HTTP status; 401 is a signature refused, 403 a verify token refused.",
+      ['status'],
+    );
     this.accepted = counter('wahook_messages_accepted_total', 'Messages accepted into the outbox by this process (a text with a file is two).', ['account']);
     this.sent = counter('wahook_messages_sent_total', 'Messages this process handed to WhatsApp.', ['account']);
     this.delivered = counter('wahook_messages_delivered_total', "Delivery receipts this process recorded (the recipient's phone has the message).", ['account']);
@@ -88,6 +94,10 @@ export class WorkspaceMetrics {
 
   webhookAnswered(status: number): void {
     this.webhookCalls.inc({ status: statusLabel(status) });
+  }
+
+  cloudApiWebhookAnswered(status: number): void {
+    this.cloudApiWebhookCalls.inc({ status: statusLabel(status) });
   }
 
   messagesAccepted(accountId: string, count: number): void {

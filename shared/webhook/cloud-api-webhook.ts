@@ -63,6 +63,13 @@ export async function serveCloudApiCall(workspaces: Iterable<Workspace>, call: C
   for (const workspace of new Set(workspaces)) {
     if (workspace.isOpen) for (const settings of workspace.cloudApi.numbers) numbers.push({ workspace, settings });
   }
+  const answer = await answerCall(numbers, call, pending);
+  // Counted by every workspace the call could have been for: a refused signature belongs to none of them.
+  for (const workspace of new Set(numbers.map((number) => number.workspace))) workspace.cloudApiWebhookAnswered(answer.status);
+  return answer;
+}
+
+async function answerCall(numbers: readonly ConfiguredNumber[], call: CloudApiCall, pending: boolean): Promise<CloudApiAnswer> {
   const method = (call.method ?? '').toUpperCase();
   if (method !== 'GET' && method !== 'POST') {
     return json(405, `Method ${method || '(none)'} is not allowed: Meta's webhook calls use GET (verification) and POST (events).`, { Allow: 'GET, POST' });

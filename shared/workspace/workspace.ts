@@ -570,6 +570,11 @@ export class Workspace {
   // ---- metrics and health --------------------------------------------------------------------------
 
   /** An entry point answered a webhook call of this workspace with `status` (see webhook/webhook.ts); counted in the metrics. */
+  /** A call at the Cloud API webhook this workspace's numbers were asked to answer. */
+  cloudApiWebhookAnswered(status: number): void {
+    this.metrics.cloudApiWebhookAnswered(status);
+  }
+
   webhookAnswered(status: number): void {
     this.metrics.webhookAnswered(status);
   }

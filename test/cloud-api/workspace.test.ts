@@ -12,6 +12,7 @@ import { Workspace } from '../../shared/workspace/workspace';
 import { FakeGraphApi, graphErrorBody } from '../support/fake-graph-api';
 import { until } from '../support/fake-transport';
 import { tempDir } from '../support/temp';
+import { readScrape } from '../support/prometheus';
 
 describe('A workspace with a Cloud API number', () => {
   let graph: FakeGraphApi;
@@ -170,6 +171,9 @@ describe('A workspace with a Cloud API number', () => {
     });
     expect(await post({ body: genuine.body.replace('"read"', '"failed"'), signature: genuine.signature })).toMatchObject({ status: 401 });
     expect((await workspace.message(id))?.status).toBe('sent');
+    // Counted where an operator sees it: four refused signatures.
+    const scrape = readScrape((await workspace.metricsText()).text);
+    expect(scrape.value('wahook_cloud_api_webhook_calls_total', { status: '401' })).toBe(4);
   });
 
   it('a failed status fails the message with a sentence a person understands and gives its unit back', async () => {

@@ -95,6 +95,7 @@ describe('metrics: one workspace\'s Prometheus text after accepting, sending, re
   it('has every family with its type', () => {
     expect(Object.fromEntries([...scrape.families].map(([name, { type }]) => [name, type]))).toEqual({
       wahook_webhook_calls_total: 'COUNTER',
+      wahook_cloud_api_webhook_calls_total: 'COUNTER',
       wahook_messages_accepted_total: 'COUNTER',
       wahook_messages_sent_total: 'COUNTER',
       wahook_messages_delivered_total: 'COUNTER',
