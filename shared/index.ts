@@ -29,6 +29,8 @@ export { readBody } from './webhook/read-body';
 export { serveCloudApiCall, cloudApiQueryOf, CLOUD_API_PATH_SEGMENT, CLOUD_API_MAX_BODY_BYTES, type CloudApiCall, type CloudApiAnswer } from './webhook/cloud-api-webhook';
 export { cloudApiAccountId, CLOUD_API_GAP } from './transport/cloud-api/driver';
 export { CLOUD_API_FIELDS } from './hosting/cloud-api-settings';
+export { checkCloudApiNumber, describeCloudApiNumber } from './hosting/cloud-api-check';
+export { cloudApiNumbersFor } from './hosting/workspace-options';
 export { parseSendRequest, parseJsonBody, validateSendPayload, normalizePhone, normalizeJid } from './contract';
 export type { SendRequest, RecipientRef, RecipientField } from './contract/types';
 export { successBody, errorBody, errorBodyFor, INTERNAL_ERROR_SENTENCE, type SuccessBody, type ErrorBody } from './contract/responses';

@@ -5,6 +5,7 @@ import { WhatsApp } from '../../nodes/n8n/WhatsApp/WhatsApp.node';
 import { releaseIdleWorkspaces, settingsFromCredential, withWorkspace } from '../../nodes/n8n/common/workspace-access';
 import { LinkHandle, Workspace, workspaces } from '../../shared';
 import { throwawaySchema, type ThrowawaySchema } from '../support/postgres';
+import { FakeGraphApi } from '../support/fake-graph-api';
 import { QUOTED_MESSAGE_UNKNOWN } from '../../shared/contract/messages';
 import { incomingText } from '../support/incoming';
 import { eventually, executeContext, testCredential, TOKEN } from './helpers';
@@ -332,6 +333,41 @@ describe('credential test', () => {
     expect(result).toEqual({
       status: 'Error',
       message: `The store ${file}/whatsapp/test.sqlite could not be opened: ENOTDIR: not a directory, mkdir '${file}/whatsapp'`,
+    });
+  });
+
+  describe('with a Cloud API number', () => {
+    let graph: FakeGraphApi;
+    beforeEach(async () => {
+      graph = await new FakeGraphApi().start();
+      process.env.WAHOOK_GRAPH_API_URL = graph.baseUrl;
+    });
+    afterEach(async () => {
+      delete process.env.WAHOOK_GRAPH_API_URL;
+      await releaseIdleWorkspaces();
+      await graph.close();
+    });
+    const cloudCredential = (accessToken: string) => ({
+      ...store.credential,
+      cloudApiPhoneNumberId: graph.phoneNumberId,
+      cloudApiAccessToken: accessToken,
+      cloudApiAppSecret: graph.appSecret,
+      cloudApiVerifyToken: 'verify-me',
+    });
+
+    it('asks Meta whether the token and number work together, and says so', async () => {
+      const result = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: cloudCredential(graph.accessToken) });
+      expect(result.status).toBe('OK');
+      expect(result.message).toMatch(/ WhatsApp Cloud API: \+15550100000 \(Test Shop\) answers with this token\.$/);
+      expect(graph.requests[0]).toMatchObject({ method: 'GET', path: `/v21.0/${graph.phoneNumberId}`, authorization: `Bearer ${graph.accessToken}` });
+    });
+
+    it('names a token Meta refuses, before opening anything', async () => {
+      const result = await test.call({} as never, { id: '1', name: 'x', type: 'whatsAppWorkspaceApi', data: cloudCredential('EAAexpired') });
+      expect(result).toEqual({
+        status: 'Error',
+        message: `The WhatsApp Cloud API number ${graph.phoneNumberId} did not check out: The WhatsApp Cloud API access token has expired or is invalid; messages wait until a new token is set.`,
+      });
     });
   });
 

@@ -1,5 +1,5 @@
 import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
-import { checkStore, describeStoreReport, type WorkspaceSettings } from '../../../shared';
+import { checkCloudApiNumber, checkStore, cloudApiNumbersFor, describeCloudApiNumber, describeStoreReport, type WorkspaceSettings } from '../../../shared';
 import { settingsFromCredential, withWorkspace } from '../common/workspace-access';
 
 /**
@@ -14,11 +14,19 @@ export async function testWorkspaceCredential(
 ): Promise<INodeCredentialTestResult> {
   const settings = settingsFromCredential(credential.data ?? {});
   if (!settings.ok) return { status: 'Error', message: settings.rejection.message };
+  // The Cloud API number first: a wrong token is the likelier mistake, and it is asked of Meta directly.
+  let cloudApi = '';
+  for (const number of cloudApiNumbersFor(settings.value)) {
+    const checked = await checkCloudApiNumber(number);
+    if (!checked.ok) return { status: 'Error', message: checked.rejection.message };
+    cloudApi = ` ${describeCloudApiNumber(checked.value)}.`;
+  }
   if (settings.value.store.kind === 'postgres') {
     const report = await checkStore(settings.value.store);
-    return report.ok ? { status: 'OK', message: describeStoreReport(report.value) } : { status: 'Error', message: report.rejection.message };
+    return report.ok ? { status: 'OK', message: `${describeStoreReport(report.value)}${cloudApi}` } : { status: 'Error', message: report.rejection.message };
   }
-  return testSqliteWorkspace(settings.value);
+  const tested = await testSqliteWorkspace(settings.value);
+  return tested.status === 'OK' ? { ...tested, message: `${tested.message}${cloudApi}` } : tested;
 }
 
 async function testSqliteWorkspace(settings: WorkspaceSettings): Promise<INodeCredentialTestResult> {
