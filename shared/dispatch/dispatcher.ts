@@ -277,10 +277,11 @@ export class AccountDispatcher {
       return;
     }
     if (failure.kind === 'throttled') {
-      // The provider's rate limit: every message of the account waits (the next send too), never failing for it.
+      // The provider's rate limit: the account's next send waits, never failing for it. The message stays
+      // due now, so it is the one claimed again and goes first: a later one to the same chat never overtakes it.
       const delay = this.throttle.next(this.deps.random);
       this.nextSendAt = Math.max(this.nextSendAt, performance.now() + delay);
-      await this.deps.outbox.requeue(message.id, now + delay, failure.reason, now);
+      await this.deps.outbox.requeue(message.id, now, failure.reason, now);
       this.emit(message, 'queued', failure.reason);
       return;
     }

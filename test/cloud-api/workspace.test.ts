@@ -194,10 +194,13 @@ describe('A workspace with a Cloud API number', () => {
     expect((await workspace.quota()).used).toBe(0);
   });
 
-  it('a rate-limit answer backs the account off instead of failing, past the retry policy\'s attempts', async () => {
+  it('a rate-limit answer backs the account off instead of failing, past the retry policy\'s attempts, and keeps the order', async () => {
     for (let i = 0; i < 3; i++) graph.nextErrors.push({ status: 400, body: graphErrorBody(130429, 'Rate limit hit', 'Cloud API message throughput has been reached.') });
     const id = await send({ action: 'send', phone: '+14151231234', text: 'patient' });
-    await until(async () => (await workspace.message(id))?.status === 'sent', 20_000);
+    const next = await send({ action: 'send', phone: '+14151231234', text: 'after it' });
+    await until(async () => (await workspace.message(next))?.status === 'sent', 20_000);
+    // Three refused tries, then it goes; the message behind it waited its turn.
+    expect(graph.sends.map((sent) => (sent['text'] as { body: string }).body)).toEqual(['patient', 'patient', 'patient', 'patient', 'after it']);
     // maxAttempts is 2 here: a transient error would have failed it on the second refusal.
     expect(statusesOf(id)).toEqual(['queued', 'sending', 'queued', 'sending', 'queued', 'sending', 'queued', 'sending', 'sent']);
     expect(changes.filter((change) => change.messageId === id && change.status === 'queued' && change.reason === RATE_LIMIT_SENTENCE)).toHaveLength(3);
