@@ -86,7 +86,8 @@ function verify(numbers: readonly ConfiguredNumber[], query: string): CloudApiAn
   let reason = '';
   for (const { settings } of numbers) {
     const checked = answerVerification(params, settings.verifyToken);
-    if (checked.ok) return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: checked.challenge };
+    // The challenge is echoed as sent: as plain text that no browser may sniff into a page.
+    if (checked.ok) return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, body: checked.challenge };
     reason = checked.reason;
   }
   const sentence = `The webhook verification was refused: ${reason}.`;

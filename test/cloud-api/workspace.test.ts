@@ -291,7 +291,7 @@ describe('A workspace with a Cloud API number', () => {
     const get = (query: string) => serveCloudApiCall([workspace], { method: 'GET', query, body: undefined, signature: undefined });
     expect(await get('hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444')).toEqual({
       status: 200,
-      headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
       body: '1158201444',
     });
     expect(await get('hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1')).toMatchObject({ status: 403, warning: 'The webhook verification was refused: hub.verify_token does not match.' });
