@@ -9,6 +9,7 @@ const n8n = require('./n8n');
 const inbound = require('./inbound');
 const metrics = require('./metrics');
 const retention = require('./retention');
+const cloudApi = require('./cloud-api');
 
 const BENCHMARKS = {
   'accept-vs-insert': core.acceptVsBareInsert,
@@ -20,6 +21,7 @@ const BENCHMARKS = {
   inbound: inbound.inboundThroughput,
   metrics: metrics.metricsScrape,
   retention: retention.retention60Days,
+  'cloud-api': cloudApi.cloudApi,
   'node-red': nodeRed.nodeRedThroughput,
   n8n: n8n.n8nThroughput,
 };
