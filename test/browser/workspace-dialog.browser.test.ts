@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { qrDataUrl } from '../../shared/transport/linking';
 import { NodeRed, waitFor } from '../e2e/support/node-red';
 import { nodeIdOf, tab, tokenOf, webhook, workspace } from '../e2e/support/flows';
+import { FakeGraphApi } from '../support/fake-graph-api';
 import { silentServer, type SilentServer } from './support/silent-server';
 
 // The editor in headless Chromium (Debian's chromium, driven by playwright-core; no browser download):
@@ -13,17 +14,30 @@ import { silentServer, type SilentServer } from './support/silent-server';
 // local server that never answers, and the QR WhatsApp would send is published on the dialog's comms
 // topic by a test-only endpoint (support/comms-publisher.js): the test proves the dialog shows a QR
 // published on that topic, not that Baileys produced one.
+// The same Node-RED runs with WAHOOK_GRAPH_API_URL at a local fake Graph API (test/support/fake-graph-api.ts):
+// a Cloud API number typed into a second workspace's dialog, saved and deployed from the editor, opens
+// against it, and Meta's callback URL the dialog then shows answers Meta's verification request.
 
 // WAHOOK_CHROMIUM only exists to check the missing-browser failure; the suite is written for Debian's path.
 const CHROMIUM = process.env.WAHOOK_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = '/tmp/wahook-workspace-dialog.png';
 const WORKSPACE_ID = nodeIdOf('editor');
+const CLOUD_SCREENSHOT = '/tmp/wahook-workspace-cloud-api.png';
+const CLOUD_WORKSPACE_ID = nodeIdOf('cloud');
+// What the user types: the fake Graph API takes exactly this number and token.
+const TYPED = {
+  phoneNumberId: '106540352242922',
+  accessToken: 'EAAtypedInTheEditor0123456789',
+  appSecret: 'typed-app-secret-4f2a9c',
+  verifyToken: 'typed-verify-token-8d1e7b',
+};
 
 describe('the workspace dialog in headless Chromium', () => {
   let userDir: string;
   let red: NodeRed;
   let silent: SilentServer;
+  let graph: FakeGraphApi;
   let context: BrowserContext;
   let page: Page;
 
@@ -35,12 +49,14 @@ describe('the workspace dialog in headless Chromium', () => {
     mkdirSync(join(userDir, 'nodes'));
     for (const file of ['comms-publisher.js', 'comms-publisher.html']) copyFileSync(join(__dirname, 'support', file), join(userDir, 'nodes', file));
     silent = await silentServer();
+    graph = await new FakeGraphApi({ phoneNumberId: TYPED.phoneNumberId, accessToken: TYPED.accessToken, appSecret: TYPED.appSecret }).start();
     red = await NodeRed.start(userDir, {
-      env: { WAHOOK_WA_WEBSOCKET_URL: `ws://127.0.0.1:${silent.port}/ws/chat` },
+      env: { WAHOOK_WA_WEBSOCKET_URL: `ws://127.0.0.1:${silent.port}/ws/chat`, WAHOOK_GRAPH_API_URL: graph.baseUrl },
       // No "Enable Update Notifications" prompt or welcome tour over the editor (and no update check).
       settings: { telemetry: { enabled: false }, editorTheme: { tours: false } },
     });
-    await red.deploy([tab(), workspace('editor'), webhook('editor')]);
+    // A second workspace, deployed without a Cloud API number (and no dry-run phone): the user adds the number in its dialog.
+    await red.deploy([tab(), workspace('editor'), webhook('editor'), workspace('cloud', { dryRunPhones: '' }), { ...webhook('cloud'), y: 200 }]);
     await waitFor('the webhook', async () => (await post(tokenOf('editor'), 'hello', 'text/plain')).status === 415);
     expect((await post(tokenOf('editor'), JSON.stringify({ action: 'send', phone: '+14151231234', text: 'hi' }))).status).toBe(200);
 
@@ -59,6 +75,7 @@ describe('the workspace dialog in headless Chromium', () => {
     const code = await red?.stop();
     for (const socket of silent?.sockets ?? []) socket.destroy();
     await new Promise((resolve) => (silent ? silent.server.close(resolve) : resolve(undefined)));
+    await graph?.close();
     if (userDir) rmSync(userDir, { recursive: true, force: true });
     // Node-RED stopped cleanly on SIGINT (only checked when it started).
     if (red) expect(code).toBe(0);
@@ -75,6 +92,15 @@ describe('the workspace dialog in headless Chromium', () => {
       throw error;
     }
   }, 60_000);
+
+  it('saves a Cloud API number typed into the dialog, deploys it, and shows its callback URL and account', async () => {
+    try {
+      await checkCloudApi();
+    } catch (error) {
+      await page.screenshot({ path: '/tmp/wahook-workspace-cloud-api-failure.png', fullPage: true }).catch(() => undefined);
+      throw error;
+    }
+  }, 120_000);
 
   async function checkDialog(): Promise<void> {
     const pageErrors: string[] = [];
@@ -148,5 +174,117 @@ describe('the workspace dialog in headless Chromium', () => {
     await page.unroute(`**/whatsapp-workspace/${WORKSPACE_ID}/state`);
     expect(pageErrors).toEqual([]);
   }
-});
+  /** Opens a workspace's dialog the way the pencil next to a node's workspace field does. */
+  async function openWorkspaceDialog(id: string): Promise<void> {
+    await page.evaluate((nodeId) => (window as unknown as { RED: { editor: { editConfig(a: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'whatsapp-workspace', nodeId), id);
+    await page.locator('#node-config-dialog-edit-form').waitFor({ state: 'visible', timeout: 10_000 });
+  }
 
+  async function checkCloudApi(): Promise<void> {
+    const pageErrors: string[] = [];
+    const onError = (error: Error) => pageErrors.push(String(error));
+    page.on('pageerror', onError);
+    // A fresh editor: whatever the other test left open is gone.
+    await page.goto(red.url, { timeout: 20_000 });
+    await page.waitForFunction((id) => !!(window as unknown as { RED?: { nodes?: { node?(id: string): unknown } } }).RED?.nodes?.node?.(id), CLOUD_WORKSPACE_ID, { timeout: 20_000 });
+    await openWorkspaceDialog(CLOUD_WORKSPACE_ID);
+    // Deployed, without a Cloud API number yet: the live part shows, Meta's callback URL does not.
+    await page.locator('#wa-live').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.locator('#wa-accounts li').allInnerTexts()).resolves.toEqual(['No account yet: link a phone or add a dry-run phone above.']);
+    await expect(page.locator('#wa-cloud-api-url-row').isVisible()).resolves.toBe(false);
+
+    // (1) The Cloud API section: its heading, its tip, four labelled fields, the three secrets as password inputs.
+    const form = page.locator('#node-config-dialog-edit-form');
+    await expect(form.locator('h4', { hasText: 'WhatsApp Cloud API number (optional)' }).count()).resolves.toBe(1);
+    await expect(form.locator('.form-tips', { hasText: 'phone number ID' }).innerText()).resolves.toContain('set the callback URL shown below once deployed');
+    const fields = [
+      ['cloudApiPhoneNumberId', 'Phone number ID', 'text', TYPED.phoneNumberId],
+      ['cloudApiAccessToken', 'Access token', 'password', TYPED.accessToken],
+      ['cloudApiAppSecret', 'App secret', 'password', TYPED.appSecret],
+      ['cloudApiVerifyToken', 'Verify token', 'password', TYPED.verifyToken],
+    ] as const;
+    for (const [name, label, type] of fields) {
+      expect((await form.locator(`label[for="node-config-input-${name}"]`).innerText()).trim()).toBe(label);
+      const input = form.locator(`#node-config-input-${name}`);
+      await expect(input.getAttribute('type')).resolves.toBe(type);
+      await expect(input.inputValue()).resolves.toBe('');
+      await expect(input.isVisible()).resolves.toBe(true);
+    }
+    await expect(form.locator('#node-config-input-cloudApiPhoneNumberId').getAttribute('placeholder')).resolves.toBe('digits, from WhatsApp > API Setup');
+
+    // (2) Typed in, saved with the dialog's Update button, deployed with the Deploy button.
+    for (const [name, , , value] of fields) {
+      const input = form.locator(`#node-config-input-${name}`);
+      await input.scrollIntoViewIfNeeded();
+      await input.click();
+      await input.pressSequentially(value);
+      await expect(input.inputValue()).resolves.toBe(value);
+    }
+    await page.locator('#node-config-dialog-ok').click();
+    await form.waitFor({ state: 'detached', timeout: 10_000 });
+    const deploy = page.locator('#red-ui-header-button-deploy');
+    await page.waitForFunction(() => !document.querySelector('#red-ui-header-button-deploy')!.classList.contains('disabled'), null, { timeout: 10_000 });
+    await deploy.click();
+    await page.locator('.red-ui-notification', { hasText: 'Successfully deployed' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(() => (window as unknown as { RED: { nodes: { dirty(): boolean } } }).RED.nodes.dirty() === false, null, { timeout: 10_000 });
+
+    // The number opens against the fake Graph API with the typed number and token (it refuses any other token).
+    type State = { accounts: { kind: string; phone: string | null; state: string }[] };
+    let lastAnswer = '';
+    await waitFor(
+      'the Cloud API account to open',
+      async () => {
+        const response = await red.admin(`whatsapp-workspace/${CLOUD_WORKSPACE_ID}/state`);
+        lastAnswer = `${response.status} ${await response.text()}`;
+        if (!response.ok) return false;
+        const state = JSON.parse(lastAnswer.slice(4)) as State;
+        return state.accounts.some((account) => account.kind === 'cloud-api' && account.state === 'open');
+      },
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; the state route last answered ${lastAnswer.slice(0, 2000)}`);
+    });
+    expect(graph.requests.some((request) => request.method === 'GET' && request.path === `/v21.0/${TYPED.phoneNumberId}` && request.authorization === `Bearer ${TYPED.accessToken}`)).toBe(true);
+
+    // (3) Reopened: Meta's callback URL and the Cloud API account; the secrets come back only as "set".
+    await openWorkspaceDialog(CLOUD_WORKSPACE_ID);
+    await page.locator('#wa-cloud-api-url-row').waitFor({ state: 'visible', timeout: 10_000 });
+    await expect(page.locator('label[for="wa-cloud-api-url"]').innerText()).resolves.toBe('Cloud API callback URL (for Meta):');
+    const callbackUrl = await page.locator('#wa-cloud-api-url').inputValue();
+    expect(callbackUrl).toBe(`${red.url}/whatsapp/cloud-api`);
+    await expect(page.locator('#wa-cloud-api-url').getAttribute('readonly')).resolves.not.toBeNull();
+    await expect(page.locator('#wa-accounts li').allInnerTexts()).resolves.toEqual(['+15550100000 · cloud-api · open']);
+    await expect(form.locator('#node-config-input-cloudApiPhoneNumberId').inputValue()).resolves.toBe(TYPED.phoneNumberId);
+    for (const name of ['cloudApiAccessToken', 'cloudApiAppSecret', 'cloudApiVerifyToken']) {
+      await expect(form.locator(`#node-config-input-${name}`).inputValue()).resolves.toBe('__PWRD__');
+    }
+    await page.locator('#wa-cloud-api-url-row').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: CLOUD_SCREENSHOT });
+    await page.locator('#node-config-dialog-cancel').click();
+    await form.waitFor({ state: 'detached', timeout: 10_000 });
+
+    // (4) The flow file has the number ID and none of the secrets; Node-RED's credentials file has them
+    // (NodeRed.start sets credentialSecret: false, so flows_cred.json is plain JSON).
+    const flowsText = readFileSync(join(userDir, 'flows.json'), 'utf8');
+    const saved = (JSON.parse(flowsText) as { id: string; cloudApiPhoneNumberId?: string }[]).find((node) => node.id === CLOUD_WORKSPACE_ID);
+    expect(saved?.cloudApiPhoneNumberId).toBe(TYPED.phoneNumberId);
+    for (const secret of [TYPED.accessToken, TYPED.appSecret, TYPED.verifyToken]) expect(flowsText).not.toContain(secret);
+    const credentials = JSON.parse(readFileSync(join(userDir, 'flows_cred.json'), 'utf8')) as Record<string, Record<string, string>>;
+    expect(credentials[CLOUD_WORKSPACE_ID]).toEqual({
+      cloudApiAccessToken: TYPED.accessToken,
+      cloudApiAppSecret: TYPED.appSecret,
+      cloudApiVerifyToken: TYPED.verifyToken,
+    });
+
+    // Meta's verification request at the shown URL: the typed verify token gets the challenge back, another does not.
+    const verify = (token: string) => fetch(`${callbackUrl}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=42`);
+    const verified = await verify(TYPED.verifyToken);
+    expect(verified.status).toBe(200);
+    await expect(verified.text()).resolves.toBe('42');
+    const refused = await verify('not-the-typed-token');
+    expect(refused.status).toBe(403);
+    await refused.arrayBuffer();
+    page.off('pageerror', onError);
+    expect(pageErrors).toEqual([]);
+  }
+});
