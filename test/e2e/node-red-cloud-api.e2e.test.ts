@@ -172,6 +172,9 @@ describe('Node-RED end to end: a WhatsApp Cloud API number against a fake Graph 
 
   it("answers Meta's verification GET with the challenge for the verify token, and 403 naming why otherwise", async () => {
     expect(await verification(`hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=12345`)).toEqual({ status: 200, type: 'text/plain; charset=utf-8', text: '12345' });
+    // The callback URL as entered with a trailing slash is the same webhook.
+    const slash = await fetch(`${cloudApiUrl()}/?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=678`);
+    expect([slash.status, await slash.text()]).toEqual([200, '678']);
     const wrong = await verification('hub.mode=subscribe&hub.verify_token=not-the-token&hub.challenge=12345');
     expect([wrong.status, wrong.type, JSON.parse(wrong.text)]).toEqual([
       403,
