@@ -78,8 +78,9 @@ function keepRawBodies(RED: NodeAPI): void {
     (req as { _body?: boolean })._body = true;
     // A token is letters, digits, "-" and "_". Anything else ("%2e%2e", "..") names no webhook, and must not
     // reach the editor's static files first (they would resolve it and redirect): the route answers 404.
+    // `cloud-api/` is the Cloud API webhook's path with a trailing slash, which the route serves.
     const token = req.url!.slice(prefix.length + 1).split('?', 1)[0]!;
-    if (/[^A-Za-z0-9_-]/.test(token)) req.url = `${req.url!.slice(0, prefix.length)}/~`;
+    if (/[^A-Za-z0-9_-]/.test(token) && cloudApiQueryOf(token) === undefined) req.url = `${req.url!.slice(0, prefix.length)}/~`;
   });
 }
 

@@ -51,6 +51,17 @@ describe('Cloud API webhook events', () => {
     });
   });
 
+  it('reads the timestamp in whole milliseconds, and takes the time of arrival for one that is no date (missing, not a number, or past what a Date holds)', () => {
+    const now = () => 1_750_000_000_000;
+    const at = (timestamp: unknown) => webhookEvents(wrap({ messages: [{ from: '1415', id: 'x', timestamp, type: 'text', text: { body: 'hi' } }] }), PHONE_ID, now).messages[0]!.at;
+    expect(at('1700000000')).toBe(1_700_000_000_000);
+    expect(at('-1')).toBe(-1_000);
+    // Whole milliseconds: the stores keep an integer (PostgreSQL's bigint refuses 1700000000000.5).
+    expect(at('1700000000.5')).toBe(1_700_000_000_500);
+    expect(Number.isInteger(at('1700000000.0005'))).toBe(true);
+    for (const timestamp of [undefined, '', 'abc', '1e306', 1e306, 1e20, '9007199254740993', -1e13]) expect([timestamp, at(timestamp)]).toEqual([timestamp, 1_750_000_000_000]);
+  });
+
   it('maps media, location, contacts, reactions, buttons and the unknown', () => {
     const messages = [
       { from: '1415', id: 'a', timestamp: '1', type: 'image', image: { id: 'm1', mime_type: 'image/jpeg', sha256: 'x', caption: 'look' } },

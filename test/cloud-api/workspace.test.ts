@@ -287,6 +287,25 @@ describe('A workspace with a Cloud API number', () => {
     expect(media).toEqual({ ok: true, data: Buffer.from('\xff\xd8\xffJPEG', 'latin1'), mimetype: 'image/jpeg', fileName: 'wamid.img' });
   });
 
+  it('stores a received message whose timestamp no date can hold at its time of arrival, and the messages after it', async () => {
+    const message = (id: string, timestamp: string) =>
+      graph.signed({
+        object: 'whatsapp_business_account',
+        entry: [{ id: 'W', changes: [{ field: 'messages', value: { metadata: { phone_number_id: graph.phoneNumberId }, messages: [{ from: '14151231234', id, timestamp, type: 'text', text: { body: id } }] } }] }],
+      });
+    const items: { id: string; timestamp: string }[] = [];
+    const follower = await workspace.received.follow({ reader: 'test', filter: {}, deliver: async (batch) => void items.push(...batch.map((item) => item.message)) });
+    const before = Date.now();
+    // 1e306 seconds is a finite number, but no Date: it must not stop this message or the next from being stored.
+    expect((await post(message('wamid.far', '1e306'))).status).toBe(200);
+    expect((await post(message('wamid.next', '1700000000'))).status).toBe(200);
+    await until(() => items.length === 2);
+    await follower.stop();
+    expect(items.map((item) => item.id)).toEqual(['wamid.far', 'wamid.next']);
+    expect(Date.parse(items[0]!.timestamp)).toBeGreaterThanOrEqual(before - 1_000);
+    expect(items[1]!.timestamp).toBe('2023-11-14T22:13:20.000Z');
+  }, 30_000);
+
   it('answers the verification GET with the challenge for its verify token, and 403 naming why otherwise', async () => {
     const get = (query: string) => serveCloudApiCall([workspace], { method: 'GET', query, body: undefined, signature: undefined });
     expect(await get('hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444')).toEqual({

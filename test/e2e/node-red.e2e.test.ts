@@ -72,7 +72,7 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
     const response = await red.admin(`whatsapp-workspace/${nodeIdOf(id)}/state`);
     expect(response.status).toBe(200);
     return (await response.json()) as {
-      webhook: { path: string; enabled: boolean };
+      webhook: { path: string; enabled: boolean; cloudApiPath: string | null };
       accounts: { id: string; kind: string; phone: string; state: string }[];
       quota: { available: number; used: number; pendingRefunds: number };
       attempts: { status: number; messageId: string | null; result: string }[];
@@ -217,7 +217,8 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
 
   it('"Generate new URL" (rotate): the old URL is 404 at once, the new one works', async () => {
     const before = await state('contract');
-    expect(before.webhook).toEqual({ path: `/whatsapp/${contractToken}`, enabled: true });
+    // No Cloud API number in this workspace: no callback URL for Meta.
+    expect(before.webhook).toEqual({ path: `/whatsapp/${contractToken}`, enabled: true, cloudApiPath: null });
     const response = await red.admin('whatsapp-workspace/ws-contract/rotate', { method: 'POST' });
     expect(response.status).toBe(200);
     const rotated = ((await response.json()) as { webhook: { path: string } }).webhook.path;
@@ -226,7 +227,7 @@ describe('Node-RED end to end: a real process, the admin API, HTTP', () => {
     expect((await send(contractToken, { phone: '+14151231234', text: 'old URL' })).body).toEqual({ status: 404, data: {}, message: 'Webhook not found' });
     contractToken = rotated.slice('/whatsapp/'.length);
     expect((await send(contractToken, { phone: '+14151231234', text: 'new URL' })).status).toBe(200);
-    expect((await state('contract')).webhook).toEqual({ path: rotated, enabled: true });
+    expect((await state('contract')).webhook).toEqual({ path: rotated, enabled: true, cloudApiPath: null });
   });
 
   it('"Webhook enabled" off answers 403 Webhook disabled, on again 200', async () => {

@@ -17,6 +17,18 @@ const number = (value: unknown): number | null => {
   return Number.isFinite(parsed) ? parsed : null;
 };
 
+/** The furthest a Date reaches either side of 1970, in milliseconds (ECMAScript's time value range). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * `timestamp` (seconds since 1970) in whole milliseconds (the stores keep an integer), when a Date can
+ * hold it; else null.
+ */
+const millisecondsOf = (timestamp: unknown): number | null => {
+  const seconds = number(timestamp);
+  return seconds !== null && Math.abs(seconds * 1000) <= MAX_DATE_MS ? Math.round(seconds * 1000) : null;
+};
+
 /** `<digits>@s.whatsapp.net`, the JID the rest of the core names a person by. */
 export const jidOfDigits = (digits: string): string => `${digits.replace(/\D/g, '')}@s.whatsapp.net`;
 
@@ -82,7 +94,9 @@ function incomingMessage(message: unknown, names: ReadonlyMap<string, string>, n
   if (!id || !from) return null;
   const type = text(message['type']) ?? 'unknown';
   const jid = jidOfDigits(from);
-  const seconds = number(message['timestamp']);
+  // A timestamp no Date can hold (1e306), or a fraction of a millisecond (PostgreSQL's bigint refuses it),
+  // would fail every write of the message, and of those after it.
+  const at = millisecondsOf(message['timestamp']);
   const context = isObject(message['context']) ? message['context'] : null;
   const quotedId = context ? text(context['id']) : null;
   let kind: IncomingKind = 'other';
@@ -132,7 +146,7 @@ function incomingMessage(message: unknown, names: ReadonlyMap<string, string>, n
     isGroup: false,
     sender: { jid, phone: from.replace(/\D/g, ''), lid: null, pushName: names.get(from) ?? null },
     fromMe: false,
-    at: seconds === null ? now() : seconds * 1000,
+    at: at ?? now(),
     kind,
     text: body,
     quoted: quotedId ? { id: quotedId, text: null, senderJid: context && text(context['from']) ? jidOfDigits(text(context['from'])!) : null } : null,

@@ -15,9 +15,9 @@ export const MESSAGE_ID = /^wa_backend:3EB0[0-9A-F]{18}$/;
 /** A message is one sentence a person reads: this long at most (the core cuts echoed values well below it). */
 export const MAX_MESSAGE_LENGTH = 500;
 
-const HTML = /<\s*(!doctype|html|head|body|pre|title|h1|div|br)\b/i;
+export const HTML = /<\s*(!doctype|html|head|body|pre|title|h1|div|br)\b/i;
 /** A stack frame, a file path, or an error class name: the server's insides. */
-const LEAK =
+export const LEAK =
   /(\n\s*at\s|\bat\s+[\w$.<>[\]]+\s+\(|\bat\s+(?:async\s+)?\/|(?:^|[\s"'(=])\/(?:work|root|home|tmp|usr|opt|var|app|srv|etc)\/|node_modules|\b[\w-]+\.(?:ts|js|mjs|cjs):\d+|[A-Za-z]:\\|\b(?:TypeError|RangeError|URIError|SyntaxError|ReferenceError|EvalError|AggregateError|ERR_[A-Z_]+|HPE_[A-Z_]+)\b)/;
 
 export interface Expectation {
@@ -66,6 +66,14 @@ function shapeViolations(status: number, parsed: unknown): string[] {
     if (!ok || typeof data?.message_id !== 'string' || !MESSAGE_ID.test(data.message_id)) return ['200 without the success body {"status":"success","data":{"message_id":"wa_backend:3EB0…"}}'];
     return [];
   }
+  return errorBodyViolations(status, record);
+}
+
+/** How a parsed body breaks {"status": <the HTTP status>, "data": {}, "message": "<a sentence>"} (empty when it keeps it). */
+export function errorBodyViolations(status: number, parsed: unknown): string[] {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return ['the body is JSON but not an object'];
+  const record = parsed as Record<string, unknown>;
+  const keys = Object.keys(record).sort().join(',');
   const found: string[] = [];
   if (keys !== 'data,message,status') found.push(`the error body's keys are ${keys || 'none'}, not data,message,status`);
   if (record.status !== status) found.push(`the body's status is ${JSON.stringify(record.status)}, the HTTP status ${status}`);
