@@ -101,7 +101,20 @@ export class Arrivals {
   private async recordsOf(batch: readonly { readonly accountId: string; readonly message: IncomingMessage }[]): Promise<InboundRecord[]> {
     const records: InboundRecord[] = [];
     for (const { accountId, message } of batch) {
+      // A store fault here (the chat's write) is thrown: the batch waits and is tried again.
       const chat = await this.chatOf(accountId, message);
+      const record = this.recordOf(accountId, message, chat);
+      if (record) records.push(record);
+    }
+    return records;
+  }
+
+  /**
+   * The message as stored, or null (said) for one that cannot be: a conversion fails the same way on every
+   * try, so retrying it would hold every message behind it for good.
+   */
+  private recordOf(accountId: string, message: IncomingMessage, chat: Chat): InboundRecord | null {
+    try {
       const body = receivedMessage(message, { account: { id: accountId, phone: this.deps.phoneOf(accountId) }, chat });
       const reference: MessageReference = {
         id: message.id,
@@ -111,9 +124,11 @@ export class Arrivals {
         raw: message.raw,
       };
       const via = this.deps.via === undefined ? {} : { via: this.deps.via };
-      records.push({ accountId, id: message.id, chatJid: message.chatJid, at: message.at, body: JSON.stringify(body), reference: JSON.stringify(reference), ...via });
+      return { accountId, id: message.id, chatJid: message.chatJid, at: message.at, body: JSON.stringify(body), reference: JSON.stringify(reference), ...via };
+    } catch (error) {
+      this.deps.reportError(new Error(`The received message ${message.id} could not be stored and was skipped: ${error instanceof Error ? error.message : String(error)}`));
+      return null;
     }
-    return records;
   }
 
   /**

@@ -26,7 +26,7 @@ export interface CloudApiCall {
   readonly query: string;
   /** The raw bytes, exactly as received: the signature is over them. */
   readonly body: Buffer | string | undefined;
-  /** The X-Hub-Signature-256 header (the first, if sent twice). */
+  /** The X-Hub-Signature-256 header; sent twice, either may carry the valid signature. */
   readonly signature: string | readonly string[] | undefined;
 }
 
@@ -99,13 +99,14 @@ async function receive(numbers: readonly ConfiguredNumber[], call: CloudApiCall)
   if (Buffer.byteLength(body) > CLOUD_API_MAX_BODY_BYTES) {
     return json(413, `The body is larger than the limit of ${CLOUD_API_MAX_BODY_BYTES} bytes (3 MiB); Meta's webhook bodies are smaller.`, { Connection: 'close' });
   }
-  const header = typeof call.signature === 'string' ? call.signature : call.signature?.[0];
+  const headers = signatureHeaders(call.signature);
   const signed: ConfiguredNumber[] = [];
   let reason = '';
   for (const number of numbers) {
-    const checked = verifySignature(body, header, number.settings.appSecret);
-    if (checked.ok) signed.push(number);
-    else reason = checked.reason;
+    const checks = (headers.length > 0 ? headers : [undefined]).map((header) => verifySignature(body, header, number.settings.appSecret));
+    const refused = checks.find((checked) => !checked.ok);
+    if (checks.some((checked) => checked.ok)) signed.push(number);
+    else if (refused && !refused.ok) reason = refused.reason;
   }
   if (signed.length === 0) {
     const sentence = `The webhook call was refused: ${reason}; it must be signed with the app secret of a configured number.`;
@@ -128,6 +129,12 @@ async function receive(numbers: readonly ConfiguredNumber[], call: CloudApiCall)
     return json(500, 'Internal error; the events were not recorded, and Meta will send them again.');
   }
   return json(200, 'Received.');
+}
+
+/** The signatures a call carries: Node joins a repeated header with ", ", an engine may hand over a list. */
+function signatureHeaders(signature: CloudApiCall['signature']): string[] {
+  const values = typeof signature === 'string' ? [signature] : [...(signature ?? [])];
+  return values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
 }
 
 async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {

@@ -108,6 +108,19 @@ describe('received messages in a workspace', () => {
     } satisfies ReceivedMessage);
   });
 
+  it('skips a message that cannot be stored, says so, and stores the ones around it', async () => {
+    const { ids } = await follow();
+    const before = incomingText();
+    // A raw form JSON cannot write (a BigInt): the same on every try, so retrying would hold the rest for good.
+    const poison = incomingText({ raw: { value: 10n } });
+    const after = incomingText();
+    await receive(before, poison, after);
+    await until(() => ids().length === 2);
+    expect(ids()).toEqual([before.id, after.id]);
+    expect(errors).toEqual([new Error(`The received message ${poison.id} could not be stored and was skipped: Do not know how to serialize a BigInt`)]);
+    errors.length = 0;
+  });
+
   it('a reader stopped while messages arrive hands them over when it follows again, once each', async () => {
     const before = await follow();
     const early = incomingText();
