@@ -4,14 +4,20 @@
  * Its /metrics and /healthz are fuzzed too, on the server as it is and on one with a scrape token.
  * Every request it receives is ours, so every answer must keep the contract; protocol-level garbage
  * that Node's parser refuses must get the contract's JSON 400 (through the server's clientError handler).
+ * The workspace has a Cloud API number (its Graph API a local fake), so `/whatsapp/cloud-api`, Meta's
+ * webhook, is fuzzed too (support/cloud-api.ts): its answers are the challenge as text for a valid
+ * verification, else the contract's JSON with a documented status and a sentence naming why.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebhookServer } from '../../shared/webhook/standalone-server';
+import { FakeGraphApi } from '../support/fake-graph-api';
 import { openTestWorkspace, type TestWorkspace } from '../support/workspace';
 import { check, dump, checkIdle, flood, generate, histogram, pool, report, run, slowClients, startIdle, validCall, IDLE_LIMIT_MS } from './support/campaign';
-import type { Target } from './support/cases';
+import { garbageCases, type Target } from './support/cases';
+import { checkCloud, cloudApiCases, cloudFlood, cloudHistogram, cloudLiveness, cloudSlowClients, runCloud, type CloudTarget } from './support/cloud-api';
 import { endpointCases, endpointGarbage, endpointViolations, type EndpointCase } from './support/endpoints';
+import { statusOf } from './support/contract';
 import { exchange, printable } from './support/raw-http';
 
 const SEED = 0x5eed_0001;
@@ -23,6 +29,12 @@ const TOKEN = 'fuzz-standalone-token-0123456789';
 const SCRAPE = 'fuzz-scrape-token-0123456789+/=';
 const ENDPOINT_REQUESTS = 600;
 const ENDPOINT_FLOOD = 300;
+const CLOUD_REQUESTS = 1500;
+const CLOUD_GARBAGE = 60;
+const CLOUD_FLOOD = 200;
+const VERIFY_TOKEN = 'fuzz-verify-token-0123456789';
+/** How the standalone server passes the Cloud API webhook's refusals on (workspace.reportError): expected here, not errors. */
+const CLOUD_WARNING = /^Error: WhatsApp Cloud API webhook: /;
 
 jest.setTimeout(120_000);
 
@@ -36,9 +48,20 @@ describe('fuzz: the standalone webhook server', () => {
   const target: Target = { prefix: '/whatsapp/', token: TOKEN, engine: 'standalone' };
   const cases = generate(target, { seed: SEED, requests: REQUESTS, garbage: GARBAGE });
   let idle: ReturnType<typeof startIdle>;
+  const graph = new FakeGraphApi();
+  const cloudTarget: CloudTarget = { prefix: '/whatsapp/', engine: 'standalone', verifyToken: VERIFY_TOKEN, appSecret: graph.appSecret, phoneNumberId: graph.phoneNumberId };
+  const cloudCases = cloudApiCases(cloudTarget, { seed: SEED + 3, requests: CLOUD_REQUESTS });
+  let cloudIdle: ReturnType<typeof startIdle>;
 
   beforeAll(async () => {
-    ws = await openTestWorkspace({ initialToken: TOKEN, quota: { period: 'none', allowance: 1_000_000 } });
+    await graph.start();
+    ws = await openTestWorkspace({
+      initialToken: TOKEN,
+      quota: { period: 'none', allowance: 1_000_000 },
+      cloudApi: {
+        numbers: [{ phoneNumberId: graph.phoneNumberId, accessToken: graph.accessToken, appSecret: graph.appSecret, verifyToken: VERIFY_TOKEN, graphBaseUrl: graph.baseUrl, graphVersion: graph.version }],
+      },
+    });
     await ws.workspace.addDryRunAccount('15105566777', 'fuzz dry run');
     server = createWebhookServer(ws.workspace);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,6 +71,7 @@ describe('fuzz: the standalone webhook server', () => {
     guardedPort = (guarded.address() as AddressInfo).port;
     // Idle clients first: they wait out the stated limit while everything else runs.
     idle = startIdle(port, target);
+    cloudIdle = startIdle(port, { ...target, token: 'cloud-api' });
   });
 
   afterAll(async () => {
@@ -57,6 +81,7 @@ describe('fuzz: the standalone webhook server', () => {
       await new Promise((resolve) => each.close(resolve));
     }
     await ws?.close();
+    await graph.close();
   });
 
   it(`answers ~${REQUESTS} generated requests by the contract`, async () => {
@@ -137,9 +162,45 @@ describe('fuzz: the standalone webhook server', () => {
     expect(cases.flatMap((c, i) => endpointViolations(c, outcomes[i]!)).slice(0, 10)).toEqual([]);
   });
 
-  it('still serves afterwards: a valid call gets 200, and the workspace reported no error', async () => {
+  it(`answers ~${CLOUD_REQUESTS} generated requests to the Cloud API webhook (/whatsapp/cloud-api) by its contract`, async () => {
+    const ran = await runCloud(port, cloudCases, CONCURRENCY);
+    process.stdout.write(`standalone cloud-api: ${ran.cases.length} requests in ${ran.ms} ms\n${cloudHistogram(ran)}\n`);
+    const findings = checkCloud(ran);
+    dump('standalone-server-cloud-api', findings);
+    expect(report(findings)).toEqual([]);
+    // Every rule was reached: the challenge, each refusal, a taken POST, a neighbouring path.
+    expect([...new Set(ran.outcomes.map(statusOf))]).toEqual(expect.arrayContaining([200, 400, 401, 403, 404, 405, 413]));
+  });
+
+  it('answers protocol-level garbage on the Cloud API path with the contract’s JSON 400', async () => {
+    const ran = await run(port, garbageCases({ ...target, token: 'cloud-api' }, { seed: SEED + 4, requests: 0, garbage: CLOUD_GARBAGE }), CONCURRENCY);
+    process.stdout.write(`standalone cloud-api garbage: ${ran.cases.length} requests in ${ran.ms} ms\n`);
+    const findings = check(ran);
+    dump('standalone-server-cloud-api-garbage', findings, ran);
+    expect(report(findings)).toEqual([]);
+  });
+
+  it('answers Cloud API clients that send one byte at a time as if they had sent at once', async () => {
+    expect(report(await cloudSlowClients(port, cloudTarget, 8))).toEqual([]);
+  });
+
+  it(`answers ${CLOUD_FLOOD} signed receipts opened at once, each with 200`, async () => {
+    const { findings, ms } = await cloudFlood(port, cloudTarget, CLOUD_FLOOD);
+    process.stdout.write(`standalone cloud-api flood: ${CLOUD_FLOOD} receipts in ${ms} ms\n`);
+    expect(report(findings)).toEqual([]);
+  });
+
+  it(`answers a Cloud API request left incomplete, and closes a silent connection, within ${IDLE_LIMIT_MS / 1000} s`, async () => {
+    expect(report(checkIdle(await cloudIdle))).toEqual([]);
+  });
+
+  it('still serves afterwards: a valid call gets 200, the verification its challenge and a receipt 200, and the workspace reported no error', async () => {
     expect(server.listening).toBe(true);
     expect(report((await validCall(port, target)).findings)).toEqual([]);
-    expect(ws.errors.map(String)).toEqual([]);
+    expect(report(await cloudLiveness(port, cloudTarget, 'at the end'))).toEqual([]);
+    // The Cloud API webhook's refusals are reported as warnings (one sentence each); nothing else.
+    const errors = ws.errors.map(String);
+    expect(errors.filter((error) => !CLOUD_WARNING.test(error))).toEqual([]);
+    expect(errors.length).toBeGreaterThan(0);
   });
 });

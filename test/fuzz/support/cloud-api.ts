@@ -14,6 +14,12 @@
  *
  * Paths next to it (a trailing segment, another case, a percent-escape) are not the Cloud API's: the
  * TimelinesAI webhook's route answers them, 404 in its own contract.
+ *
+ * Which requests reach the webhook depends on the engine (CloudTarget.engine): Node-RED's Express routes
+ * every method and matches paths without regard to case; the standalone server (and n8n's Dedicated Port,
+ * the same server) gets every request and matches `/whatsapp/` as written; n8n hands the trigger only its
+ * five registered methods on a single plain path segment, and answers the rest itself (those are checked
+ * only for an answer or a close, not a hang).
  */
 import fc from 'fast-check';
 import { METHODS } from 'node:http';
@@ -31,6 +37,8 @@ export const CLOUD_API_STATUSES: ReadonlySet<number> = new Set([200, 400, 401, 4
 export interface CloudTarget {
   /** The webhook prefix, e.g. "/whatsapp/": the Cloud API webhook is `<prefix>cloud-api`. */
   readonly prefix: string;
+  /** The engine in front of the webhook, which decides what reaches it (see PathSpec.routes); Node-RED unless said. */
+  readonly engine?: CloudEngine;
   readonly phoneNumberId: string;
   readonly appSecret: string;
   readonly verifyToken: string;
@@ -51,6 +59,12 @@ export interface CloudCase {
   /** A verification the contract answers 200: the text that answer must carry. */
   readonly challenge?: string;
 }
+
+/** Node-RED's Express route, the core's own server (standalone `serve`, n8n's Dedicated Port), or n8n's webhook route. */
+export type CloudEngine = 'node-red' | 'standalone' | 'n8n';
+
+/** The methods n8n routes to the trigger (its description registers these five, nodes/n8n/WhatsAppTrigger/description.ts). */
+const N8N_METHODS = new Set(['POST', 'GET', 'PUT', 'PATCH', 'DELETE']);
 
 // ---------------------------------------------------------------------------------------------- queries
 
@@ -384,24 +398,36 @@ interface PathSpec {
   readonly path: (t: CloudTarget) => string;
   /** Whether the Cloud API webhook answers it (else the TimelinesAI webhook's 404). */
   readonly cloud: boolean;
+  /**
+   * Where an engine sends it, where that differs from `cloud`: 'engine' when the engine answers it itself
+   * (n8n's router takes a multi-segment or percent-encoded path, or one it cannot decode, as its own).
+   */
+  readonly routes?: Partial<Record<CloudEngine, 'cloud-api' | 'webhook' | 'engine'>>;
 }
 
 const PATHS: readonly PathSpec[] = [
   { family: 'path:cloud-api', path: (t) => `${t.prefix}cloud-api`, cloud: true },
-  { family: 'path:trailing slash', path: (t) => `${t.prefix}cloud-api/`, cloud: true },
-  { family: 'path:upper-case prefix', path: (t) => `${t.prefix.toUpperCase()}cloud-api`, cloud: true },
+  { family: 'path:trailing slash', path: (t) => `${t.prefix}cloud-api/`, cloud: true, routes: { n8n: 'engine' } },
+  // Express matches without regard to case; the standalone server's prefix is /whatsapp/ as written.
+  { family: 'path:upper-case prefix', path: (t) => `${t.prefix.toUpperCase()}cloud-api`, cloud: true, routes: { standalone: 'webhook', n8n: 'engine' } },
   { family: 'path:other case', path: (t) => `${t.prefix}Cloud-API`, cloud: false },
-  { family: 'path:extra segment', path: (t) => `${t.prefix}cloud-api/extra`, cloud: false },
-  { family: 'path:two trailing slashes', path: (t) => `${t.prefix}cloud-api//`, cloud: false },
-  { family: 'path:double slash', path: (t) => `${t.prefix}/cloud-api`, cloud: false },
+  { family: 'path:extra segment', path: (t) => `${t.prefix}cloud-api/extra`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:two trailing slashes', path: (t) => `${t.prefix}cloud-api//`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:double slash', path: (t) => `${t.prefix}/cloud-api`, cloud: false, routes: { n8n: 'engine' } },
   { family: 'path:longer word', path: (t) => `${t.prefix}cloud-apix`, cloud: false },
-  { family: 'path:bad percent', path: (t) => `${t.prefix}cloud-api%zz`, cloud: false },
-  { family: 'path:bad percent', path: (t) => `${t.prefix}%zzcloud-api`, cloud: false },
-  { family: 'path:encoded', path: (t) => `${t.prefix}cloud%2Dapi`, cloud: false },
-  { family: 'path:encoded', path: (t) => `${t.prefix}cloud-api%2F`, cloud: false },
-  { family: 'path:dot segments', path: (t) => `${t.prefix}x/../cloud-api`, cloud: false },
+  { family: 'path:bad percent', path: (t) => `${t.prefix}cloud-api%zz`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:bad percent', path: (t) => `${t.prefix}%zzcloud-api`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:encoded', path: (t) => `${t.prefix}cloud%2Dapi`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:encoded', path: (t) => `${t.prefix}cloud-api%2F`, cloud: false, routes: { n8n: 'engine' } },
+  { family: 'path:dot segments', path: (t) => `${t.prefix}x/../cloud-api`, cloud: false, routes: { n8n: 'engine' } },
   { family: 'path:semicolon', path: (t) => `${t.prefix}cloud-api;x=1`, cloud: false },
 ];
+
+/** Whose contract a request on `path` with `method` keeps in `engine`. */
+function routeOf(path: PathSpec, method: string, engine: CloudEngine): 'cloud-api' | 'webhook' | 'engine' {
+  if (engine === 'n8n' && !N8N_METHODS.has(method)) return 'engine';
+  return path.routes?.[engine] ?? (path.cloud ? 'cloud-api' : 'webhook');
+}
 
 /** The other methods Node's parser knows, as a client would send them. */
 const METHODS_ELSE = ['PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'PROPFIND', 'SEARCH', 'PURGE', 'LOCK', 'QUERY', 'TRACE'].filter((m) => METHODS.includes(m));
@@ -466,7 +492,9 @@ function buildRequest(spec: RequestSpec, t: CloudTarget): CloudCase {
   const label = `${spec.method} ${url.length > 100 ? `${url.slice(0, 80)}…(${url.length} chars)` : url}${spec.body ? ` ${spec.body.family} ${payload.length}B signature=${spec.body.signature}` : ''}${spec.framing === 'chunked' && spec.body ? ' chunked' : ''}${spec.contentType === undefined ? '' : ` content-type=${JSON.stringify(spec.contentType)}`}`;
   const base = { family, label, segments: [head, wire], head: spec.method === 'HEAD' };
   if (head.length > NODE_HEADER_LIMIT) return { ...base, contract: 'engine', why: 'over Node’s header limit: Node’s own 431' };
-  if (!spec.path.cloud) return { ...base, contract: 'webhook', status: [404], why: 'not the Cloud API path: the TimelinesAI webhook knows no such token' };
+  const route = routeOf(spec.path, spec.method, t.engine ?? 'node-red');
+  if (route === 'engine') return { ...base, contract: 'engine', why: `${spec.method} ${spec.path.family}: the engine answers it itself` };
+  if (route === 'webhook') return { ...base, contract: 'webhook', status: [404], why: 'not the Cloud API path: the TimelinesAI webhook knows no such token' };
   if (spec.method === 'GET') {
     const answer = verificationOf(spec.query?.query ?? '', t.verifyToken);
     return answer.status === 200
@@ -496,8 +524,8 @@ function specialCases(t: CloudTarget): CloudCase[] {
       label: 'POST with Content-Length of 1 GiB, 3 MiB + 64 KiB sent, then waiting',
       segments: [text(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${2 ** 30}\r\n\r\n`), Buffer.alloc(CLOUD_MAX_BODY + 64 * 1024, 0x20)],
       head: false,
-      contract: 'cloud-api',
-      status: [413],
+      // n8n reads the whole body itself before the trigger runs: what it answers then is its own.
+      ...(t.engine === 'n8n' ? { contract: 'engine' as const } : { contract: 'cloud-api' as const, status: [413] }),
       why: 'more than 3 MiB of body has arrived',
     },
     ...[CLOUD_MAX_BODY, CLOUD_MAX_BODY + 1].map((size): CloudCase => {
@@ -686,15 +714,25 @@ export async function cloudSlowClients(port: number, t: CloudTarget, dripMs: num
   return found;
 }
 
-/** `count` signed receipts on as many connections at once: each answered 200. */
-export async function cloudFlood(port: number, t: CloudTarget, count: number): Promise<{ findings: Finding[]; ms: number }> {
+/**
+ * `count` signed receipts on as many connections at once: each answered 200. `engineRefusal`: answers the
+ * engine gives itself before the webhook runs (n8n's own 503 while it thinks its database is away), counted apart.
+ */
+export async function cloudFlood(
+  port: number,
+  t: CloudTarget,
+  count: number,
+  timeoutMs = 60_000,
+  engineRefusal: (outcome: Outcome) => boolean = () => false,
+): Promise<{ findings: Finding[]; ms: number; refusedByEngine: number }> {
   const started = Date.now();
   const requests = Array.from({ length: count }, (_, i) => signedReceipt(t, `wamid.flood-${i}`, ['Connection: close']));
-  const outcomes = await Promise.all(requests.map((r) => exchange({ port, segments: [Buffer.concat([r.head, r.body])], timeoutMs: 60_000 })));
+  const outcomes = await Promise.all(requests.map((r) => exchange({ port, segments: [Buffer.concat([r.head, r.body])], timeoutMs })));
   const found: Finding[] = [];
   outcomes.forEach((outcome, i) => {
+    if (engineRefusal(outcome)) return;
     const problems = cloudApiViolations(outcome, { status: [200], why: 'a signed receipt in a flood', head: false });
     if (problems.length) found.push(finding({ family: 'flood:cloud-api', label: `flood receipt ${i}`, segments: [requests[i]!.head, requests[i]!.body] }, outcome, problems));
   });
-  return { findings: found, ms: Date.now() - started };
+  return { findings: found, ms: Date.now() - started, refusedByEngine: outcomes.filter(engineRefusal).length };
 }
