@@ -12,12 +12,22 @@
  * WebSocket upgrade goes to n8n's own upgrade listener, which holds it open on any path without an answer:
  * that is n8n's, outside anything our node can answer, so it is sent but not asserted (Case.engineMayHold). Requests that certainly reach our node (one of the registered methods, the path with a plain
  * token segment) must keep the contract. At the end n8n runs and a valid call gets 200.
+ *
+ * The credential also has a Cloud API number (n8n's Graph API calls go to a local fake through
+ * WAHOOK_GRAPH_API_URL), so the trigger serves Meta's webhook at /webhook/<webhook id>/whatsapp/cloud-api:
+ * generated verification GETs, signed and badly signed POSTs, odd methods and near-miss paths
+ * (support/cloud-api.ts), dripped clients and a flood of signed receipts. Those n8n certainly routes to the
+ * trigger (its five methods, the plain cloud-api segment) get the challenge as text or the contract's JSON
+ * with a documented status; the others only an answer or a close without hanging.
  */
 import fc from 'fast-check';
+import { FakeGraphApi } from '../support/fake-graph-api';
 import { tempDir } from '../support/temp';
 import { startImported, type N8nInstance } from '../n8n/e2e-harness';
 import { check, dump, flood, generate, histogram, holdIdle, report, run, slowClients, validCall } from './support/campaign';
 import type { Target } from './support/cases';
+import { checkCloud, cloudApiCases, cloudFlood, cloudHistogram, cloudLiveness, cloudSlowClients, runCloud, type CloudTarget } from './support/cloud-api';
+import { statusOf } from './support/contract';
 import type { Outcome } from './support/raw-http';
 
 const SEED = 0x5eed_0004;
@@ -27,6 +37,10 @@ const CONCURRENCY = 8;
 const FLOOD = 300;
 const IDLE_CONNECTIONS = 40;
 const IDLE_HOLD_MS = 5_000;
+const CLOUD_REQUESTS = 800;
+const CLOUD_FLOOD = 100;
+const VERIFY_TOKEN = 'fuzz-n8n-verify-token-0123456789';
+const graph = new FakeGraphApi();
 
 const TOKEN = 'fuzz-n8n-token-0123456789abcdef';
 const WEBHOOK_ID = '0b7c1c52-8a0e-4c8e-9f34-0000000000f5';
@@ -47,6 +61,10 @@ const CREDENTIAL = {
     allowPrivateFileUrls: false,
     dryRunPhones: '+15105566777',
     initialToken: TOKEN,
+    cloudApiPhoneNumberId: graph.phoneNumberId,
+    cloudApiAccessToken: graph.accessToken,
+    cloudApiAppSecret: graph.appSecret,
+    cloudApiVerifyToken: VERIFY_TOKEN,
   },
 };
 const WORKFLOW = {
@@ -83,6 +101,8 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
   let port = 0;
   const target: Target = { prefix: `/webhook/${WEBHOOK_ID}/whatsapp/`, token: TOKEN, engine: 'n8n' };
   const cases = generate(target, { seed: SEED, requests: REQUESTS, garbage: GARBAGE });
+  const cloudTarget: CloudTarget = { prefix: target.prefix, engine: 'n8n', verifyToken: VERIFY_TOKEN, appSecret: graph.appSecret, phoneNumberId: graph.phoneNumberId };
+  const cloudCases = cloudApiCases(cloudTarget, { seed: SEED + 2, requests: CLOUD_REQUESTS });
   const startedAt = Date.now();
 
   const alive = () => n8n !== undefined && n8n.child.exitCode === null && n8n.child.signalCode === null;
@@ -91,7 +111,8 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
     // With n8n's default expression engine ("vm") its route takes a V8 isolate per call before our node
     // runs: about 14 calls/s with emission off (BENCHMARKS.md), too slow for ~2,000 requests in a test.
     // The legacy engine (a supported n8n setting) skips that and leaves the route's HTTP handling as is.
-    ({ n8n } = await startImported(dir.path, [CREDENTIAL], [WORKFLOW], { N8N_EXPRESSION_ENGINE: 'legacy' }));
+    await graph.start();
+    ({ n8n } = await startImported(dir.path, [CREDENTIAL], [WORKFLOW], { N8N_EXPRESSION_ENGINE: 'legacy', WAHOOK_GRAPH_API_URL: graph.baseUrl }));
     port = Number(new URL(n8n.url).port);
     // n8n reports ready before it has activated the workflow: wait until the route answers as ours.
     const until = Date.now() + 60_000;
@@ -109,6 +130,7 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
 
   afterAll(async () => {
     await n8n?.stop();
+    await graph.close();
     dir.cleanup();
     process.stdout.write(`n8n fuzz: ${((Date.now() - startedAt) / 1000).toFixed(1)} s including import and start\n`);
   }, 30_000);
@@ -179,6 +201,30 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
     expect(alive()).toBe(true);
   }, 120_000);
 
+  it(`answers ~${CLOUD_REQUESTS} generated requests to the Cloud API webhook (<path>/cloud-api): ours by its contract, n8n's own without hanging`, async () => {
+    const ran = await runCloud(port, cloudCases, CONCURRENCY);
+    process.stdout.write(
+      `n8n cloud-api: ${ran.cases.length} requests (${ran.cases.filter((c) => c.contract !== 'engine').length} certainly reach the trigger) in ${ran.ms} ms\n${cloudHistogram(ran)}\n`,
+    );
+    const findings = checkCloud(ran);
+    dump('n8n-cloud-api', findings);
+    expect(report(findings)).toEqual([]);
+    // Every rule was reached among the calls n8n hands to the trigger: the challenge, each refusal, a taken POST, a neighbouring path.
+    const ours = ran.outcomes.filter((_, i) => ran.cases[i]!.contract !== 'engine');
+    expect([...new Set(ours.map(statusOf))]).toEqual(expect.arrayContaining([200, 400, 401, 403, 404, 405, 413]));
+    expect(alive()).toBe(true);
+  }, 150_000);
+
+  it('answers Cloud API clients that send one byte at a time as if they had sent at once', async () => {
+    expect(report(await cloudSlowClients(port, cloudTarget, 8))).toEqual([]);
+  });
+
+  it(`answers ${CLOUD_FLOOD} signed receipts opened at once, each with 200 (or n8n's own "Database is not ready" 503)`, async () => {
+    const { findings, ms, refusedByEngine } = await cloudFlood(port, cloudTarget, CLOUD_FLOOD, 90_000, databaseNotReady);
+    process.stdout.write(`n8n cloud-api flood: ${CLOUD_FLOOD} receipts in ${ms} ms, ${refusedByEngine} refused by n8n itself (database not ready)\n`);
+    expect(report(findings)).toEqual([]);
+  });
+
   it('is alive afterwards: the process runs and a valid call gets 200', async () => {
     expect(alive()).toBe(true);
     // n8n pings its own database every 2 s; a ping that times out under load makes n8n answer every
@@ -191,5 +237,6 @@ describe('fuzz: n8n’s own webhook route in a real n8n', () => {
     const warnings = n8n!.output().split('\n').filter((line) => /warn|error/i.test(line));
     process.stdout.write(`n8n logged ${warnings.length} warning/error lines; first ones:\n${warnings.slice(0, 12).join('\n')}\n`);
     expect(report(call.findings)).toEqual([]);
+    expect(report(await cloudLiveness(port, cloudTarget, 'at the end'))).toEqual([]);
   });
 });
