@@ -304,8 +304,16 @@ export class AccountRuntime {
   /** A received message's media bytes through the account's connection; undefined when not held here. */
   async downloadMedia(accountId: string, raw: unknown): Promise<Buffer | undefined> {
     const transport = this.transports.get(accountId);
-    if (!transport?.downloadMedia) return undefined;
-    return transport.downloadMedia(raw);
+    if (transport) return transport.downloadMedia?.(raw);
+    // Held elsewhere: a kind whose connections hold nothing opens one here for the download alone.
+    const account = this.accountList.find((candidate) => candidate.id === accountId);
+    if (!account || !this.deps.drivers.get(account.kind)?.holdFree) return undefined;
+    const passing = this.open(account);
+    try {
+      return await passing.downloadMedia?.(raw);
+    } finally {
+      await passing.close();
+    }
   }
 
   private async completeLink(driver: TransportDriver, tempId: string, identity: LinkedIdentity): Promise<Account> {

@@ -70,6 +70,11 @@ export class AccountDispatcher {
   private nextSendAt = 0;
   /** The provider's rate limit in force (see throttle.ts). */
   private readonly throttle = new ThrottleBackoff();
+  /**
+   * Claims of a message that were no try at all (its account paused, the provider's rate limit), by message:
+   * the store counts every claim as an attempt, the retry policy only real tries. In memory: a restart forgets them.
+   */
+  private readonly freeClaims = new Map<string, number>();
   private wakeAgain = false;
   private timer: NodeJS.Timeout | undefined;
   /**
@@ -204,6 +209,7 @@ export class AccountDispatcher {
     const sentTo = jid;
     const sentAs = providerId;
     this.throttle.reset();
+    this.freeClaims.delete(message.id);
     return async () => {
       if (await this.deps.outbox.markSent(message.id, sentTo, this.deps.now(), sentAs)) this.emit(message, 'sent', null);
     };
@@ -272,6 +278,7 @@ export class AccountDispatcher {
     const failure = describeFailure(error);
     const now = this.deps.now();
     if (failure.kind === 'unavailable') {
+      this.claimedFree(message.id);
       await this.deps.outbox.requeue(message.id, now, failure.reason, now);
       this.emit(message, 'queued', failure.reason);
       return;
@@ -281,12 +288,14 @@ export class AccountDispatcher {
       // due now, so it is the one claimed again and goes first: a later one to the same chat never overtakes it.
       const delay = this.throttle.next(this.deps.random);
       this.nextSendAt = Math.max(this.nextSendAt, performance.now() + delay);
+      this.claimedFree(message.id);
       await this.deps.outbox.requeue(message.id, now, failure.reason, now);
       this.emit(message, 'queued', failure.reason);
       return;
     }
-    if (failure.kind === 'transient' && message.attempts < this.options.retry.maxAttempts) {
-      const notBefore = now + retryDelay(this.options.retry, message.attempts, this.deps.random);
+    const tries = message.attempts - (this.freeClaims.get(message.id) ?? 0);
+    if (failure.kind === 'transient' && tries < this.options.retry.maxAttempts) {
+      const notBefore = now + retryDelay(this.options.retry, tries, this.deps.random);
       await this.deps.outbox.requeue(message.id, notBefore, failure.reason, now);
       this.emit(message, 'queued', failure.reason);
       return;
@@ -294,7 +303,14 @@ export class AccountDispatcher {
     await this.fail(message, failure.reason, failure.cause);
   }
 
+  /** A claim of the message that was no try (see freeClaims); the oldest are forgotten past 10,000 messages. */
+  private claimedFree(messageId: string): void {
+    this.freeClaims.set(messageId, (this.freeClaims.get(messageId) ?? 0) + 1);
+    if (this.freeClaims.size > 10_000) this.freeClaims.delete(this.freeClaims.keys().next().value!);
+  }
+
   private async fail(message: OutboxMessage, reason: string, cause: FailureCause): Promise<void> {
+    this.freeClaims.delete(message.id);
     const now = this.deps.now();
     if (await this.deps.outbox.markFailed(message.id, reason, now, now + this.options.refundDelayMs)) {
       this.emit(message, 'failed', reason, cause);

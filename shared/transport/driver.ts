@@ -41,6 +41,11 @@ export interface TransportDriver {
    * nothing (the Cloud API has no spam detection to look human for; its rate limits answer for themselves).
    */
   readonly pacing?: { readonly gap: { readonly minMs: number; readonly maxMs: number } };
+  /**
+   * Its connections hold nothing (no socket, no session: the Cloud API is plain HTTPS), so any process may
+   * open one for a moment, to download a received message's media, without holding the account.
+   */
+  readonly holdFree?: boolean;
   /** Links a new device where the transport can (by QR or pairing code); absent where it cannot. */
   link?(request: LinkRequest, context: DriverContext): LinkAttempt;
 }

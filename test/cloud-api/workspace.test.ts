@@ -210,6 +210,16 @@ describe('A workspace with a Cloud API number', () => {
     expect(changes.filter((change) => change.messageId === id && change.status === 'queued' && change.reason === RATE_LIMIT_SENTENCE)).toHaveLength(3);
   }, 30_000);
 
+  it('a rate limit spends none of the retry policy\'s attempts: a server error after it is still retried', async () => {
+    for (let i = 0; i < 3; i++) graph.nextErrors.push({ status: 400, body: graphErrorBody(131056, 'Pair rate limit hit', 'Too many messages sent to this user.') });
+    graph.nextErrors.push({ status: 503, body: graphErrorBody(2, 'Service temporarily unavailable', '') });
+    const id = await send({ action: 'send', phone: '+14151231234', text: 'rate limited, then a hiccup' });
+    // maxAttempts is 2: the 503 is the first real try, so it is retried, not failed.
+    await until(async () => (await workspace.message(id))?.status === 'sent', 20_000);
+    expect(statusesOf(id).filter((status) => status === 'failed')).toEqual([]);
+    expect(graph.wamids).toHaveLength(1);
+  }, 30_000);
+
   it('paces with its own profile, not the workspace\'s gaps for linked phones', async () => {
     const ids = [await send({ action: 'send', phone: '+14151231234', text: 'one' }), await send({ action: 'send', phone: '+14151231235', text: 'two' })];
     // The workspace's gap is a minute: both go out at once only under the Cloud API's 20 ms.
@@ -289,6 +299,13 @@ describe('A workspace with a Cloud API number', () => {
     expect(stored).toBeDefined();
     const media = await workspace.received.media(stored!, 1_000_000);
     expect(media).toEqual({ ok: true, data: Buffer.from('\xff\xd8\xffJPEG', 'latin1'), mimetype: 'image/jpeg', fileName: 'wamid.img' });
+    // A process that never holds accounts (connectAccounts: false) downloads it too: the Cloud API needs no connection held.
+    const other = await open(join(dir.path, 'cloud.sqlite'), { connectAccounts: false });
+    try {
+      expect(await other.received.media(stored!, 1_000_000)).toEqual(media);
+    } finally {
+      await other.close();
+    }
   });
 
   it('stores a received message whose timestamp no date can hold at its time of arrival, and the messages after it', async () => {

@@ -29,6 +29,7 @@ export function cloudApiDriver(numbers: () => readonly CloudApiSettings[], conne
   return {
     kind: 'cloud-api',
     pacing: { gap: CLOUD_API_GAP },
+    holdFree: true,
     open: (account) => {
       const settings = numbers().find((number) => cloudApiAccountId(number.phoneNumberId) === account.id);
       return new CloudApiConnection(account.id, account.phone, settings, connectionOptions);
