@@ -5,7 +5,7 @@ import { openStore } from '../hosting/store-factory';
 import type { StoreChoice } from '../hosting/store-choice';
 import { Workspace } from '../workspace/workspace';
 import { CLOUD_API_PATH_SEGMENT } from '../webhook/cloud-api-webhook';
-import { GRAPH_API_URL_ENV } from '../hosting/workspace-options';
+import { cloudApiNumbersFor } from '../hosting/workspace-options';
 import type { CloudApiSettings } from '../transport/cloud-api/connection';
 
 export interface ServeOptions {
@@ -25,10 +25,9 @@ export interface ServeOptions {
 
 /** Serves the webhook alone (no n8n, no Node-RED) until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, print: (line: string) => void): Promise<void> {
-  const graphApiUrl = process.env[GRAPH_API_URL_ENV]?.trim();
   const workspace = await Workspace.open({
     store: openStore(options.store),
-    ...(options.cloudApi ? { cloudApi: { numbers: [{ ...options.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }] } } : {}),
+    ...(options.cloudApi ? { cloudApi: { numbers: cloudApiNumbersFor(options.cloudApi) } } : {}),
     onError: (error) => print(`warning: ${error instanceof Error ? error.message : String(error)}`),
     ...(options.retentionDays === undefined ? {} : { retention: { keepMs: options.retentionDays * 24 * 3_600_000 } }),
   });

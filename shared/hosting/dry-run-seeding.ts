@@ -15,5 +15,5 @@ export async function ensureDryRunAccounts(workspace: Workspace, phones: readonl
  */
 export async function ensureConfiguredAccounts(workspace: Workspace, settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   await ensureDryRunAccounts(workspace, settings.dryRunPhones);
-  for (const number of cloudApiNumbersFor(settings, env)) await workspace.useCloudApiNumber(number);
+  for (const number of cloudApiNumbersFor(settings.cloudApi, env)) await workspace.useCloudApiNumber(number);
 }

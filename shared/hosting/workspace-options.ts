@@ -24,11 +24,11 @@ export const OWN_ACCOUNTS_ENV = 'WAHOOK_OWN_ACCOUNTS';
  */
 export const GRAPH_API_URL_ENV = 'WAHOOK_GRAPH_API_URL';
 
-/** The settings' Cloud API number as its connection uses it (the test hook's Graph API URL applied). */
-export function cloudApiNumbersFor(settings: WorkspaceSettings, env: NodeJS.ProcessEnv = process.env): CloudApiSettings[] {
-  if (!settings.cloudApi) return [];
+/** A configured Cloud API number as its connection uses it (the test hook's Graph API URL applied); none: []. */
+export function cloudApiNumbersFor(number: CloudApiSettings | undefined, env: NodeJS.ProcessEnv = process.env): CloudApiSettings[] {
+  if (!number) return [];
   const graphApiUrl = env[GRAPH_API_URL_ENV]?.trim();
-  return [{ ...settings.cloudApi, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }];
+  return [{ ...number, ...(graphApiUrl ? { graphBaseUrl: graphApiUrl } : {}) }];
 }
 
 /** The core's options for these settings, on the store they name (the SQLite file or a PostgreSQL schema). */
@@ -54,7 +54,7 @@ export function workspaceOptionsFor(settings: WorkspaceSettings, env: NodeJS.Pro
     retention: { keepMs: settings.retentionDays * 24 * 3_600_000 },
     ...(settings.initialToken === undefined ? {} : { initialToken: settings.initialToken }),
     ...(waWebSocketUrl ? { baileys: { waWebSocketUrl } } : {}),
-    ...(settings.cloudApi ? { cloudApi: { numbers: cloudApiNumbersFor(settings, env) } } : {}),
+    ...(settings.cloudApi ? { cloudApi: { numbers: cloudApiNumbersFor(settings.cloudApi, env) } } : {}),
     ...(env[OWN_ACCOUNTS_ENV]?.trim().toLowerCase() === 'false' ? { connectAccounts: false } : {}),
   };
 }

@@ -104,9 +104,12 @@ async function receive(numbers: readonly ConfiguredNumber[], call: CloudApiCall)
   let reason = '';
   for (const number of numbers) {
     const checks = (headers.length > 0 ? headers : [undefined]).map((header) => verifySignature(body, header, number.settings.appSecret));
-    const refused = checks.find((checked) => !checked.ok);
-    if (checks.some((checked) => checked.ok)) signed.push(number);
-    else if (refused && !refused.ok) reason = refused.reason;
+    if (checks.some((checked) => checked.ok)) {
+      signed.push(number);
+      continue;
+    }
+    const [first] = checks;
+    if (first && !first.ok) reason = first.reason;
   }
   if (signed.length === 0) {
     const sentence = `The webhook call was refused: ${reason}; it must be signed with the app secret of a configured number.`;

@@ -4,7 +4,8 @@ export const TOKEN = 'e2e-n8n-token-0123456789';
 export const QUOTA_TOKEN = 'e2e-n8n-quota-token-0123456789';
 export const DRY_RUN_PHONE = '+15105566777';
 
-const credential = (id: string, name: string, data: Record<string, unknown>) => ({
+/** A WhatsApp Workspace credential with the end-to-end tests' pacing and a dry-run phone; `data` overrides any field. */
+export const workspaceCredential = (id: string, name: string, data: Record<string, unknown>) => ({
   id,
   name,
   type: 'whatsAppWorkspaceApi',
@@ -23,8 +24,8 @@ const credential = (id: string, name: string, data: Record<string, unknown>) => 
 });
 
 export const credentials = [
-  credential('wahookE2eCred01', 'WhatsApp Workspace (e2e)', { workspaceName: 'e2e', quotaAllowance: 1000, initialToken: TOKEN }),
-  credential('wahookE2eCred02', 'WhatsApp Workspace (one unit)', { workspaceName: 'e2e-quota', quotaAllowance: 1, initialToken: QUOTA_TOKEN }),
+  workspaceCredential('wahookE2eCred01', 'WhatsApp Workspace (e2e)', { workspaceName: 'e2e', quotaAllowance: 1000, initialToken: TOKEN }),
+  workspaceCredential('wahookE2eCred02', 'WhatsApp Workspace (one unit)', { workspaceName: 'e2e-quota', quotaAllowance: 1, initialToken: QUOTA_TOKEN }),
 ];
 
 const uses = (id: string) => ({ whatsAppWorkspaceApi: { id, name: credentials.find((c) => c.id === id)!.name } });

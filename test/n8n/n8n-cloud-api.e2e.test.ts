@@ -33,6 +33,7 @@ import { FakeGraphApi } from '../support/fake-graph-api';
 import { TEST_PG_URL, throwawaySchema, type ThrowawaySchema } from '../support/postgres';
 import { tempDir } from '../support/temp';
 import { harness, startImported, type N8nInstance } from './e2e-harness';
+import { workspaceCredential } from './e2e-workflows';
 
 jest.setTimeout(240_000);
 
@@ -49,13 +50,6 @@ const baseCredentialData = (graph: FakeGraphApi) => ({
   workspaceName: 'cloud',
   initialToken: TOKEN,
   quotaAllowance: 1000,
-  quotaPeriod: 'daily',
-  refundDelayMinutes: 0,
-  gapMinSeconds: 0,
-  gapMaxSeconds: 0.05,
-  capPerHour: 0,
-  capPerDay: 0,
-  allowPrivateFileUrls: false,
   // No dry-run account: the Cloud API number is the workspace's only account.
   dryRunPhones: '',
   cloudApiPhoneNumberId: graph.phoneNumberId,
@@ -64,7 +58,7 @@ const baseCredentialData = (graph: FakeGraphApi) => ({
   cloudApiVerifyToken: VERIFY_TOKEN,
 });
 
-const credentialWith = (data: Record<string, unknown>) => ({ id: 'wahookCloudCred1', name: 'WhatsApp Workspace (Cloud API)', type: 'whatsAppWorkspaceApi', data });
+const credentialWith = (data: Record<string, unknown>) => workspaceCredential('wahookCloudCred1', 'WhatsApp Workspace (Cloud API)', data);
 
 const noOp = (name: string, y: number) => ({ id: `wahook-cloud-${name.toLowerCase()}`, name, type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [260, y], parameters: {} });
 const workflowFor = (credential: { id: string; name: string }) => ({

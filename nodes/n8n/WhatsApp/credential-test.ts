@@ -16,7 +16,7 @@ export async function testWorkspaceCredential(
   if (!settings.ok) return { status: 'Error', message: settings.rejection.message };
   // The Cloud API number first: a wrong token is the likelier mistake, and it is asked of Meta directly.
   let cloudApi = '';
-  for (const number of cloudApiNumbersFor(settings.value)) {
+  for (const number of cloudApiNumbersFor(settings.value.cloudApi)) {
     const checked = await checkCloudApiNumber(number);
     if (!checked.ok) return { status: 'Error', message: checked.rejection.message };
     cloudApi = ` ${describeCloudApiNumber(checked.value)}.`;

@@ -1,19 +1,17 @@
 import type { IWebhookFunctions, IWebhookResponseData } from 'n8n-workflow';
 import { serveCloudApiCall, type WorkspaceSettings } from '../../../shared';
 import { withWorkspace } from '../common/workspace-access';
+import { rawBodyOf } from './http';
 
-type RawRequest = { rawBody?: Buffer; readRawBody?: () => Promise<void>; body?: unknown; originalUrl?: string; url?: string; method?: string; headers: Record<string, string | string[] | undefined> };
 
 /**
  * `<path>/cloud-api`: Meta's webhook for the credential's Cloud API number (the core decides every answer,
  * see shared/webhook/cloud-api-webhook.ts); this passes the raw bytes, query and signature, and writes the answer.
  */
 export async function serveCloudApiWebhook(fn: IWebhookFunctions, settings: WorkspaceSettings): Promise<IWebhookResponseData> {
-  const req = fn.getRequestObject() as unknown as RawRequest;
+  const req = fn.getRequestObject();
   const res = fn.getResponseObject();
-  if (!req.rawBody && req.readRawBody) await req.readRawBody();
-  const raw = req.rawBody;
-  const body = Buffer.isBuffer(raw) ? raw : typeof req.body === 'string' ? req.body : req.body === undefined ? undefined : JSON.stringify(req.body);
+  const body = await rawBodyOf(req);
   const url = req.originalUrl ?? req.url ?? '';
   const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
   const answer = await withWorkspace(settings, (workspace) =>

@@ -8,17 +8,21 @@ type N8nRequest = Request & { rawBody?: Buffer; readRawBody?: () => Promise<void
  * (the trigger asks n8n not to parse the body, see RAW_BODY_PARAMETER).
  */
 export async function webhookCallFrom(req: N8nRequest, token: string): Promise<WebhookCall> {
-  if (!req.rawBody && req.readRawBody) await req.readRawBody();
-  const raw = req.rawBody;
-  const parsed: unknown = req.body;
-  const body = Buffer.isBuffer(raw) ? raw : typeof parsed === 'string' ? parsed : parsed === undefined ? undefined : JSON.stringify(parsed);
   return {
     method: req.method,
     contentType: req.headers['content-type'],
-    body,
+    body: await rawBodyOf(req),
     token,
     remoteAddress: req.ip ?? req.socket?.remoteAddress ?? null,
   };
+}
+
+/** The body's exact bytes, which n8n reads into `rawBody` on demand; else what a middleware parsed, re-serialised. */
+export async function rawBodyOf(req: N8nRequest): Promise<Buffer | string | undefined> {
+  if (!req.rawBody && req.readRawBody) await req.readRawBody();
+  const raw = req.rawBody;
+  const parsed: unknown = req.body;
+  return Buffer.isBuffer(raw) ? raw : typeof parsed === 'string' ? parsed : parsed === undefined ? undefined : JSON.stringify(parsed);
 }
 
 /** Writes the contract's answer (n8n's own responses differ in status and body). */

@@ -25,7 +25,7 @@ import fc from 'fast-check';
 import { METHODS } from 'node:http';
 import { signBody } from '../../../shared/transport/cloud-api/signature';
 import { ANSWER_TIMEOUT_MS, pool, type Finding } from './campaign';
-import { contractViolations, describeOutcome, errorBodyViolations, HTML, LEAK, statusOf } from './contract';
+import { contractViolations, describeOutcome, errorBodyViolations, jsonBodyOf, statusOf } from './contract';
 import { exchange, printable, type Outcome } from './raw-http';
 
 /** The Cloud API webhook's body limit (CLOUD_API_MAX_BODY_BYTES, restated so a change there is noticed here). */
@@ -591,16 +591,9 @@ export function cloudApiViolations(outcome: Outcome, c: Pick<CloudCase, 'status'
   }
   if (!/^application\/json\b/i.test(type)) found.push(`content-type is ${type ? JSON.stringify(type) : 'missing'}, not application/json`);
   if (c.head) return found;
-  const text = body.toString('utf8');
-  if (HTML.test(text)) found.push('the body is HTML');
-  if (LEAK.test(text)) found.push(`the body shows the server's insides: ${JSON.stringify(text.match(LEAK)![0])}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    found.push(text.length === 0 ? 'the body is empty' : 'the body is not JSON');
-    return found;
-  }
+  const json = jsonBodyOf(body, found);
+  if (!json) return found;
+  const { parsed } = json;
   found.push(...errorBodyViolations(status, parsed));
   const message = (parsed as { message?: unknown } | null)?.message;
   if (status === 200 && message !== 'Received.') found.push(`a taken POST's message is ${JSON.stringify(message)}, not "Received."`);

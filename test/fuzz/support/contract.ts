@@ -41,19 +41,25 @@ export function contractViolations(outcome: Outcome, expectation: Expectation): 
   if (status === 405 && headers.allow !== 'POST') found.push(`405 without "Allow: POST" (allow: ${JSON.stringify(headers.allow)})`);
   if (status === 503 && !/^\d+$/.test(headers['retry-after'] ?? '')) found.push('503 without a Retry-After in seconds');
   if (expectation.head) return found;
+  const json = jsonBodyOf(body, found);
+  if (json) found.push(...shapeViolations(status, json.parsed));
+  return found;
+}
 
+/**
+ * A body that must be JSON: no HTML, none of the server's insides, parseable. What is wrong goes to
+ * `found`; the parsed value comes back, or undefined when it is not JSON.
+ */
+export function jsonBodyOf(body: Buffer, found: string[]): { readonly parsed: unknown } | undefined {
   const text = body.toString('utf8');
   if (HTML.test(text)) found.push('the body is HTML');
   if (LEAK.test(text)) found.push(`the body shows the server's insides: ${JSON.stringify(text.match(LEAK)![0])}`);
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return { parsed: JSON.parse(text) };
   } catch {
     found.push(text.length === 0 ? 'the body is empty' : 'the body is not JSON');
-    return found;
+    return undefined;
   }
-  found.push(...shapeViolations(status, parsed));
-  return found;
 }
 
 function shapeViolations(status: number, parsed: unknown): string[] {
